@@ -1,0 +1,182 @@
+/*
+** error.c: datagrok.Error (see error.h) and the outcome-to-exit-code table.
+*/
+#include "error.h"
+
+#include <lauxlib.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#define ERROR_MT "datagrok.Error"
+
+/* Leaves the Error metatable on the stack, creating it on first use. */
+static void push_metatable(lua_State *L);
+
+static void new_error(lua_State *L, const char *code, const char *msg) {
+  lua_createtable(L, 0, 8);
+  lua_pushstring(L, code);
+  lua_setfield(L, -2, "code");
+  lua_pushstring(L, msg);
+  lua_setfield(L, -2, "message");
+  push_metatable(L);
+  lua_setmetatable(L, -2);
+}
+
+void dg_error_push(lua_State *L, const char *code, const char *fmt, ...) {
+  char msg[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  new_error(L, code, msg);
+}
+
+void dg_error_setstr(lua_State *L, const char *key, const char *value) {
+  if (!value) return;
+  lua_pushstring(L, value);
+  lua_setfield(L, -2, key);
+}
+
+void dg_error_setlstr(lua_State *L, const char *key, const char *value, size_t len) {
+  if (!value) return;
+  lua_pushlstring(L, value, len);
+  lua_setfield(L, -2, key);
+}
+
+void dg_error_setint(lua_State *L, const char *key, lua_Integer value) {
+  lua_pushinteger(L, value);
+  lua_setfield(L, -2, key);
+}
+
+int dg_error_raise(lua_State *L, const char *code, const char *fmt, ...) {
+  char msg[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  new_error(L, code, msg);
+  return lua_error(L);
+}
+
+int dg_error_is(lua_State *L, int idx) {
+  if (!lua_istable(L, idx) || !lua_getmetatable(L, idx)) return 0;
+  luaL_getmetatable(L, ERROR_MT);
+  int same = lua_rawequal(L, -1, -2);
+  lua_pop(L, 2);
+  return same;
+}
+
+/* The exit code table of the README ("Exit codes"); keep both in step. */
+static int exit_code_for(const char *code, lua_Integer status) {
+  static const struct { const char *code; int exit; } table[] = {
+    {"USAGE", 2}, {"CONFIG", 2}, {"AUTH", 3}, {"TIMEOUT", 4}, {"CONNECT", 4},
+    {"RETRIES_EXHAUSTED", 4}, {"UNSAFE_SYNC", 5}, {"PARTIAL", 6}, {"LOCKED", 7},
+    {"INTERRUPTED", 130}, {NULL, 0}};
+  if (status == 401 || status == 403) return 3;
+  if (status == 429 || (status >= 500 && status <= 599)) return 4;
+  for (int i = 0; table[i].code; i++)
+    if (strcmp(code, table[i].code) == 0) return table[i].exit;
+  return 1;
+}
+
+int dg_error_exit_code(lua_State *L, int idx) {
+  if (!dg_error_is(L, idx)) return 1;
+  idx = lua_absindex(L, idx);
+  lua_getfield(L, idx, "code");
+  lua_getfield(L, idx, "status");
+  const char *code = lua_isstring(L, -2) ? lua_tostring(L, -2) : "";
+  lua_Integer status = lua_isinteger(L, -1) ? lua_tointeger(L, -1) : 0;
+  int ec = exit_code_for(code, status);
+  lua_pop(L, 2);
+  return ec;
+}
+
+/*
+** tostring(err): "CODE: message (METHOD url -> status)"; one line, never a secret
+** (urls are stored without credentials by the HTTP layer).
+*/
+static int error_tostring(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_settop(L, 1);
+  lua_getfield(L, 1, "code");    /* 2 */
+  lua_getfield(L, 1, "message"); /* 3 */
+  lua_getfield(L, 1, "method");  /* 4 */
+  lua_getfield(L, 1, "url");     /* 5 */
+  lua_getfield(L, 1, "status");  /* 6 */
+  const char *code = lua_tostring(L, 2), *msg = lua_tostring(L, 3);
+  const char *method = lua_tostring(L, 4), *url = lua_tostring(L, 5);
+  luaL_Buffer b;
+  luaL_buffinit(L, &b); /* pushes a placeholder: use the locals above, not the stack */
+  luaL_addstring(&b, code ? code : "ERROR");
+  luaL_addstring(&b, ": ");
+  luaL_addstring(&b, msg ? msg : "(no message)");
+  if (method && url) {
+    luaL_addstring(&b, " (");
+    luaL_addstring(&b, method);
+    luaL_addchar(&b, ' ');
+    luaL_addstring(&b, url);
+    if (lua_isinteger(L, 6)) {
+      char s[32];
+      snprintf(s, sizeof s, " -> %lld", (long long)lua_tointeger(L, 6));
+      luaL_addstring(&b, s);
+    }
+    luaL_addchar(&b, ')');
+  }
+  luaL_pushresult(&b);
+  return 1;
+}
+
+/* Error.new(code, message [, fields]) or Error.new{code=, message=, ...} -> Error */
+static int error_new(lua_State *L) {
+  if (lua_istable(L, 1)) {
+    lua_getfield(L, 1, "code");
+    lua_getfield(L, 1, "message");
+    new_error(L, luaL_optstring(L, -2, "ERROR"), luaL_optstring(L, -1, ""));
+    lua_pushnil(L);
+    while (lua_next(L, 1)) {
+      lua_pushvalue(L, -2);
+      lua_insert(L, -2);
+      lua_settable(L, -4);
+    }
+    return 1;
+  }
+  new_error(L, luaL_checkstring(L, 1), luaL_optstring(L, 2, ""));
+  if (lua_istable(L, 3)) {
+    lua_pushnil(L);
+    while (lua_next(L, 3)) {
+      lua_pushvalue(L, -2);
+      lua_insert(L, -2);
+      lua_settable(L, -4);
+    }
+  }
+  return 1;
+}
+
+/* Error.is(v) -> boolean */
+static int error_is(lua_State *L) {
+  lua_pushboolean(L, dg_error_is(L, 1));
+  return 1;
+}
+
+/* Error.exit_code(v) -> integer, the exit code the host uses for v */
+static int error_exit_code(lua_State *L) {
+  lua_pushinteger(L, dg_error_exit_code(L, 1));
+  return 1;
+}
+
+static void push_metatable(lua_State *L) {
+  if (luaL_newmetatable(L, ERROR_MT)) {
+    lua_pushcfunction(L, error_tostring);
+    lua_setfield(L, -2, "__tostring");
+  }
+}
+
+int luaopen_datagrok_error(lua_State *L) {
+  static const luaL_Reg funcs[] = {
+    {"new", error_new}, {"is", error_is}, {"exit_code", error_exit_code}, {NULL, NULL}};
+  luaL_newlib(L, funcs);
+  push_metatable(L);
+  lua_setfield(L, -2, "metatable");
+  return 1;
+}

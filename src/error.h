@@ -1,0 +1,31 @@
+/*
+** error.h: datagrok.Error, the structured error every operation raises.
+** An Error is a Lua table {code=, message=, status=, method=, url=, body=, ...}
+** whose metatable is the registry's "datagrok.Error" (tostring: one readable line).
+** Codes are stable upper-case strings: HTTP_<status>, API_ERROR, TIMEOUT, CONNECT,
+** TLS, PROTOCOL, IO, USAGE, CONFIG, JSON, CSV, UNSAFE_SYNC, PARTIAL, LOCKED,
+** INTERRUPTED, ...
+*/
+#ifndef DG_ERROR_H
+#define DG_ERROR_H
+
+#include <lua.h>
+
+/* Pushes a new Error with code and a printf-formatted message. */
+void dg_error_push(lua_State *L, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Sets a field of the Error on top of the stack (no-op for a NULL string). */
+void dg_error_setstr(lua_State *L, const char *key, const char *value);
+void dg_error_setlstr(lua_State *L, const char *key, const char *value, size_t len);
+void dg_error_setint(lua_State *L, const char *key, lua_Integer value);
+/* Pushes a new Error and raises it; never returns. */
+int dg_error_raise(lua_State *L, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* True when the value at idx is a datagrok.Error. */
+int dg_error_is(lua_State *L, int idx);
+/* The process exit code for the error value at idx (any Lua value): see README. */
+int dg_error_exit_code(lua_State *L, int idx);
+/* Opens the module "datagrok.error": {new=, is=, exit_code=, metatable}. */
+int luaopen_datagrok_error(lua_State *L);
+
+#endif

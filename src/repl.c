@@ -1,0 +1,233 @@
+/*
+** repl.c: the interactive loop (see repl.h). Line editing, history and tab
+** completion come from libedit's readline interface; printing and completion
+** candidates come from the Lua module datagrok.repl.
+*/
+#include "repl.h"
+#include "host.h"
+
+#include <editline/readline.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <lauxlib.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define PROMPT "> "
+#define PROMPT2 ">> "
+#define HISTORY_MAX 1000
+
+static lua_State *completion_state; /* the state whose globals are completed */
+static sigjmp_buf line_jump;        /* Ctrl-C at the prompt jumps back here */
+static volatile sig_atomic_t in_readline;
+
+static void on_prompt_sigint(int sig) {
+  (void)sig;
+  if (in_readline) siglongjmp(line_jump, 1);
+}
+
+/* Builds the history path, creating its directory (0700). Returns 0 on success. */
+static int history_path(char *out, size_t n) {
+  const char *state = getenv("XDG_STATE_HOME");
+  char dir[4096];
+  if (state && state[0] == '/') {
+    snprintf(dir, sizeof dir, "%s/datagrok", state);
+  } else {
+    const char *home = getenv("HOME");
+    if (!home || !*home) return -1;
+    snprintf(dir, sizeof dir, "%s/.local/state", home);
+    mkdir(dir, 0700);
+    snprintf(dir, sizeof dir, "%s/.local/state/datagrok", home);
+  }
+  char parent[4096];
+  snprintf(parent, sizeof parent, "%s", dir);
+  char *slash = strrchr(parent, '/');
+  if (slash && slash != parent) {
+    *slash = '\0';
+    mkdir(parent, 0700);
+  }
+  if (mkdir(dir, 0700) != 0 && errno != EEXIST) return -1;
+  if ((size_t)snprintf(out, n, "%s/history", dir) >= n) return -1;
+  return 0;
+}
+
+/* Saves history with mode 0600 whatever the umask. */
+static void save_history(const char *path) {
+  int fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW, 0600);
+  if (fd >= 0) {
+    fchmod(fd, 0600);
+    close(fd);
+  }
+  write_history(path);
+  chmod(path, 0600);
+}
+
+/* Calls datagrok.repl.<fn>(arg) and leaves its result on the stack (or nil). */
+static int call_repl_module(lua_State *L, const char *fn, int nargs, int nres) {
+  lua_getglobal(L, "require");
+  lua_pushliteral(L, "datagrok.repl");
+  if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
+    lua_pop(L, 1 + nargs);
+    for (int i = 0; i < nres; i++) lua_pushnil(L);
+    return -1;
+  }
+  lua_getfield(L, -1, fn);
+  lua_remove(L, -2);
+  lua_insert(L, -1 - nargs);
+  if (lua_pcall(L, nargs, nres, 0) != LUA_OK) {
+    lua_pop(L, 1);
+    for (int i = 0; i < nres; i++) lua_pushnil(L);
+    return -1;
+  }
+  return 0;
+}
+
+/* readline completion generator over the candidates computed on the first call */
+static char *candidate(const char *text, int state) {
+  lua_State *L = completion_state;
+  static int index;
+  (void)text;
+  if (state == 0) index = 0;
+  lua_getfield(L, LUA_REGISTRYINDEX, "datagrok.repl.candidates");
+  char *result = NULL;
+  if (lua_istable(L, -1)) {
+    lua_rawgeti(L, -1, ++index);
+    if (lua_isstring(L, -1)) result = strdup(lua_tostring(L, -1));
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+  return result;
+}
+
+static char **complete(const char *text, int start, int end) {
+  lua_State *L = completion_state;
+  (void)start;
+  (void)end;
+  rl_attempted_completion_over = 1;
+  lua_pushstring(L, text);
+  call_repl_module(L, "complete", 1, 1);
+  lua_setfield(L, LUA_REGISTRYINDEX, "datagrok.repl.candidates");
+  return rl_completion_matches(text, candidate);
+}
+
+/* Compiles the buffer as "return <buffer>" first, then as statements. */
+static int compile(lua_State *L, const char *buf, int *incomplete) {
+  *incomplete = 0;
+  lua_pushfstring(L, "return %s;", buf);
+  int status = luaL_loadbuffer(L, lua_tostring(L, -1), lua_rawlen(L, -1), "=stdin");
+  lua_remove(L, -2);
+  if (status == LUA_OK) return LUA_OK;
+  lua_pop(L, 1);
+  status = luaL_loadbuffer(L, buf, strlen(buf), "=stdin");
+  if (status == LUA_ERRSYNTAX) {
+    size_t len;
+    const char *msg = lua_tolstring(L, -1, &len);
+    if (len >= 5 && strcmp(msg + len - 5, "<eof>") == 0) {
+      *incomplete = 1;
+      lua_pop(L, 1);
+    }
+  }
+  return status;
+}
+
+/* Should this line stay out of the history (it may carry a secret)? */
+static int keep_out_of_history(lua_State *L, const char *line) {
+  lua_pushstring(L, line);
+  call_repl_module(L, "is_sensitive", 1, 1);
+  int yes = lua_toboolean(L, -1);
+  lua_pop(L, 1);
+  return yes;
+}
+
+int dg_repl(lua_State *L, const char *progname) {
+  char hist[4200];
+  int have_hist = history_path(hist, sizeof hist) == 0;
+  completion_state = L;
+  rl_readline_name = "datagrok";
+  rl_attempted_completion_function = complete;
+  rl_completer_word_break_characters = " \t\n\"\\'`@$><=;|&{(,+-*/%^~#[]";
+  stifle_history(HISTORY_MAX);
+  if (have_hist) read_history(hist);
+
+  /* pre-bind the module for convenience, as the guide allows for the REPL */
+  lua_getglobal(L, "require");
+  lua_pushliteral(L, "datagrok");
+  if (lua_pcall(L, 1, 1, 0) == LUA_OK) lua_setglobal(L, "datagrok");
+  else lua_pop(L, 1);
+
+  struct sigaction sa, old;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_prompt_sigint;
+  sigemptyset(&sa.sa_mask);
+
+  char *chunk = NULL;   /* the multi-line buffer being collected */
+  for (;;) {
+    sigaction(SIGINT, &sa, &old);
+    if (sigsetjmp(line_jump, 1)) {
+      /* Ctrl-C: drop the line (and a pending multi-line chunk) */
+      in_readline = 0;
+      fputs("\n", stdout);
+      fflush(stdout);
+      free(chunk);
+      chunk = NULL;
+      rl_reset_terminal(NULL);
+      continue;
+    }
+    in_readline = 1;
+    char *line = readline(chunk ? PROMPT2 : PROMPT);
+    in_readline = 0;
+    sigaction(SIGINT, &old, NULL);
+    if (!line) {
+      if (chunk) { free(chunk); chunk = NULL; }
+      fputs("\n", stdout);
+      break;
+    }
+    size_t cl = chunk ? strlen(chunk) : 0, ll = strlen(line);
+    char *buf = malloc(cl + ll + 2);
+    if (!buf) { free(line); break; }
+    if (chunk) {
+      memcpy(buf, chunk, cl);
+      buf[cl++] = '\n';
+    }
+    memcpy(buf + cl, line, ll + 1);
+    free(chunk);
+    chunk = NULL;
+    free(line);
+    if (buf[strspn(buf, " \t")] == '\0') { free(buf); continue; }
+
+    int incomplete;
+    int status = compile(L, buf, &incomplete);
+    if (incomplete) { chunk = buf; continue; }
+    if (!keep_out_of_history(L, buf)) {
+      add_history(buf);
+      if (have_hist) save_history(hist);
+    }
+    free(buf);
+    if (status == LUA_OK) {
+      int base = lua_gettop(L) - 1;
+      status = dg_host_docall(L, 0, LUA_MULTRET);
+      if (status == LUA_OK) {
+        int n = lua_gettop(L) - base;
+        if (n > 0) {
+          lua_checkstack(L, 2);
+          call_repl_module(L, "show", n, 1);
+          if (lua_isstring(L, -1)) {
+            fputs(lua_tostring(L, -1), stdout);
+            fputc('\n', stdout);
+          }
+          lua_pop(L, 1);
+        }
+        fflush(stdout);
+        continue;
+      }
+    }
+    dg_host_report(L, progname);
+  }
+  fflush(stdout);
+  return 0;
+}
