@@ -151,6 +151,7 @@ int dg_repl(lua_State *L, const char *progname) {
   rl_readline_name = "datagrok";
   rl_attempted_completion_function = complete;
   rl_completer_word_break_characters = " \t\n\"\\'`@$><=;|&{(,+-*/%^~#[]";
+  rl_completion_append_character = '\0'; /* "string.format" then "(": no space */
   stifle_history(HISTORY_MAX);
   if (have_hist) read_history(hist);
 

@@ -1,0 +1,123 @@
+-- The interactive REPL, driven through a real terminal (tmux), as a person would use it.
+local proc = require "proc"
+
+local function sleep(s) os.execute("sleep " .. s) end
+
+local Term = {}
+Term.__index = Term
+
+local function tmux(self, args)
+  return proc.sh("tmux -L " .. self.socket .. " " .. args)
+end
+
+--- Starts the binary in a fresh tmux session with its own history location.
+local function start(state_dir)
+  local self = setmetatable({socket = "dgrepl" .. os.time() .. math.random(100000)}, Term)
+  local cmd = ("env XDG_STATE_HOME=%s %s; echo EXIT=$?; sleep 30"):format(proc.quote(state_dir),
+    proc.quote(proc.bin))
+  local r = tmux(self, "new-session -d -s t -x 120 -y 40 " .. proc.quote(cmd))
+  assert(r.code == 0, r.stderr)
+  self:wait_for("PUC-Rio\n>")
+  return self
+end
+
+function Term:screen()
+  return tmux(self, "capture-pane -p -t t").stdout
+end
+
+function Term:type(text)
+  tmux(self, "send-keys -t t -l " .. proc.quote(text))
+end
+
+function Term:key(name)
+  tmux(self, "send-keys -t t " .. name)
+end
+
+--- Waits until the screen contains `text` (plain); returns the screen.
+function Term:wait_for(text, seconds)
+  local deadline = os.time() + (seconds or 5)
+  repeat
+    local s = self:screen()
+    if s:find(text, 1, true) then return s end
+    sleep(0.1)
+  until os.time() > deadline
+  error("timed out waiting for " .. text .. " on screen:\n" .. self:screen())
+end
+
+function Term:close()
+  tmux(self, "kill-server")
+end
+
+describe("the REPL in a terminal", function()
+  local state_dir
+
+  before_each(function()
+    state_dir = proc.temp_dir()
+  end)
+
+  after_each(function()
+    os.execute("rm -rf " .. proc.quote(state_dir))
+  end)
+
+  it("evaluates expressions, pretty-prints tables, continues lines and exits 0 on Ctrl-D", function()
+    local t = start(state_dir)
+    t:type("1+1"); t:key("Enter")
+    t:wait_for("> 1+1\n2\n")
+    t:type("{a={1,2}}"); t:key("Enter")
+    t:wait_for("{\n  a = { 1, 2 },\n}")
+    t:type("for i = 1, 2 do"); t:key("Enter")
+    t:wait_for(">>")
+    t:type("print('line' .. i)"); t:key("Enter")
+    t:type("end"); t:key("Enter")
+    t:wait_for("line1\nline2\n")
+    t:type("error('bad')"); t:key("Enter")
+    t:wait_for("datagrok: stdin:1: bad")
+    t:key("C-d")
+    t:wait_for("EXIT=0")
+    t:close()
+  end)
+
+  it("cancels the line on Ctrl-C and keeps running", function()
+    local t = start(state_dir)
+    t:type("if true then"); t:key("Enter")
+    t:wait_for(">>")
+    t:key("C-c")
+    t:type("40+2"); t:key("Enter")
+    t:wait_for("\n42\n")
+    t:key("C-d")
+    t:wait_for("EXIT=0")
+    t:close()
+  end)
+
+  it("completes globals and fields with Tab", function()
+    local t = start(state_dir)
+    t:type("string.fo"); t:key("Tab")
+    t:wait_for("> string.format")
+    t:type("('%d', 7)"); t:key("Enter")
+    t:wait_for('"7"')
+    t:key("C-d")
+    t:close()
+  end)
+
+  it("keeps history across restarts in a 0600 file, without secret-looking lines", function()
+    local t = start(state_dir)
+    t:type("x_marker = 12345"); t:key("Enter")
+    t:type("api_key = 'should-not-be-saved'"); t:key("Enter")
+    t:key("C-d")
+    t:wait_for("EXIT=0")
+    t:close()
+    local path = state_dir .. "/datagrok/history"
+    local p = io.popen("stat -c %a " .. proc.quote(path))
+    assert.are.equal("600", p:read("l"))
+    p:close()
+    local f = assert(io.open(path))
+    local text = f:read("a")
+    f:close()
+    assert.is_nil(text:find("should-not-be-saved", 1, true))
+    t = start(state_dir)
+    t:key("Up")
+    t:wait_for("> x_marker = 12345")
+    t:key("C-u"); t:key("C-d")
+    t:close()
+  end)
+end)
