@@ -84,7 +84,7 @@ describe("multipart parser", function()
 
   it("reports a truncated body, naming the state and the byte offset", function()
     fails(part("a.csv", "data") .. "--XyZ", "truncated after a delimiter.*%(part 2, byte 83%)")
-    fails('--XyZ\r\nContent-Disposition: form-data; filename="a"\r\n\r\nhalf', "truncated inside a part %(part 1, byte")
+    fails('--XyZ\r\nContent-Disposition: form-data; filename="a"\r\n\r\nhalf', "truncated inside a part.*%(part 1, byte 59%)")
     fails('--XyZ\r\nContent-Disposition: form-d', "truncated inside part headers")
     fails("no delimiter at all", "no boundary delimiter")
   end)
