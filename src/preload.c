@@ -7,6 +7,7 @@
 #include "error.h"
 #include "json.h"
 #include "log.h"
+#include "multipart.h"
 
 #include <lauxlib.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@ static const luaL_Reg c_modules[] = {
   {"datagrok.error", luaopen_datagrok_error},
   {"datagrok.json", luaopen_datagrok_json},
   {"datagrok.log", luaopen_datagrok_log},
+  {"datagrok.multipart", luaopen_datagrok_multipart},
   {NULL, NULL}};
 
 /* preload loader for an embedded module: upvalue 1 = its index in dg_embedded_modules */
