@@ -63,10 +63,16 @@ typedef struct dg_response {
   dg_buf body;              /* the body when the request had no sink (or an error body) */
   double seconds;           /* wall time of the whole call, retries included */
   int attempts;
+  dg_buf url;               /* the request URL as shown in logs and errors (no credentials) */
 } dg_response;
 
 void dg_response_init(dg_response *r);
 void dg_response_free(dg_response *r);
+/*
+** Pushes a userdata ("datagrok.HttpResponse") holding an initialised dg_response
+** that its __gc/__close frees: for callers that raise while holding a response.
+*/
+dg_response *dg_response_newud(lua_State *L);
 
 /*
 ** Performs rq on the session. Returns 0 on success (2xx and no error shape).
@@ -75,8 +81,20 @@ void dg_response_free(dg_response *r);
 ** method, url, body excerpt, attempts); the caller frees its own temporaries
 ** and then calls lua_error. Never raises itself (no longjmp over curl frames),
 ** except for memory errors before the transfer starts.
+** When a sink's begin/write returns -1 the Error is {code="IO", sink_aborted=true,
+** message="the response receiver stopped the transfer"}: the caller, whose ctx
+** knows the reason, pops it and pushes its own.
 */
 int dg_http_perform(lua_State *L, dg_session *s, const dg_request *rq, dg_response *rsp);
+
+/*
+** Performs rq (which must have no sink) and pushes the decoded JSON body (nil
+** for an empty body). Raises the datagrok.Error on failure; the caller must own
+** no C temporaries (keep buffers in dg_buf_newud userdata).
+*/
+int dg_http_call_json(lua_State *L, dg_session *s, const dg_request *rq);
+/* Performs rq (no sink), discarding the body; raises the datagrok.Error on failure. */
+void dg_http_call(lua_State *L, dg_session *s, const dg_request *rq);
 
 /*
 ** Decodes rsp->body as JSON and pushes it; an empty body (204) pushes nil.
@@ -94,5 +112,34 @@ void dg_http_add_query(dg_buf *query, const char *key, const char *value);
 
 /* The session at idx (raises a usage error when it is not one or is closed). */
 dg_session *dg_session_check(lua_State *L, int idx);
+
+/* Transport options of a session (times in seconds; 0 or less: the default). */
+typedef struct dg_session_options {
+  const char *base_url;       /* required: "https://host/api" (trailing '/' stripped) */
+  const char *authorization;  /* the Authorization value, sent verbatim, or NULL */
+  const char *ca_file;        /* extra CA bundle (CURLOPT_CAINFO), or NULL */
+  double timeout;             /* whole request, non-transfer requests (default 60) */
+  double connect_timeout;     /* default 10 */
+  double low_speed_time;      /* abort when under 1 B/s this long (default 30) */
+  double max_backoff;         /* cap of one retry wait and of Retry-After (default 30) */
+  int retries;                /* extra attempts for idempotent requests; <0: default 3 */
+  int allow_http;             /* permit sending the key over http:// to a non-loopback host */
+} dg_session_options;
+
+/*
+** Pushes a new "datagrok.Session" userdata: born closed, then opened with o.
+** Returns 0, or -1 with an Error pushed above the (closed) session: CONFIG for
+** a bad URL, a key over plain http:// to another host, or a key with a line break.
+*/
+int dg_session_new(lua_State *L, const dg_session_options *o);
+/*
+** Pushes the "datagrok.Session" metatable (__gc, __close, __tostring, __name),
+** creating it on first use; client.c adds the __index of operation methods.
+*/
+void dg_session_push_metatable(lua_State *L);
+/* Releases the session's handle and strings; idempotent (its __gc and __close). */
+void dg_session_close(dg_session *s);
+/* The base URL without credentials, or NULL for a closed session. */
+const char *dg_session_display_url(const dg_session *s);
 
 #endif

@@ -3,6 +3,7 @@
 ** package.preload (see embedded.h). No globals are set.
 */
 #include "embedded.h"
+#include "client.h"
 #include "core.h"
 #include "error.h"
 #include "json.h"
@@ -15,6 +16,7 @@
 
 /* Every C module of the binary: add a line when a module is added. */
 static const luaL_Reg c_modules[] = {
+  {"datagrok.client.core", luaopen_datagrok_client_core},
   {"datagrok.core", luaopen_datagrok_core},
   {"datagrok.error", luaopen_datagrok_error},
   {"datagrok.json", luaopen_datagrok_json},

@@ -35,6 +35,8 @@ end
 
 -- Lazily loaded parts of the facade: resolved on first use, then cached in M.
 local lazy = {
+  new = function() return require("datagrok.client").new end,
+  connect = function() return require("datagrok.client").connect end,
 }
 
 setmetatable(M, {

@@ -1,0 +1,247 @@
+--- The Client: `datagrok.new(api_key, base_url)` and `datagrok.connect(opts)`
+-- (lua-api.md §1-2). Every operation is a C binding on the client's session
+-- ("datagrok.client.core"); this module handles configuration, the optional
+-- trailing arguments (positional as in Python, or one options table) and wraps
+-- results in objects (lua/datagrok/group.lua).
+local session_core = require "datagrok.client.core"
+local Error = require "datagrok.error"
+local group = require "datagrok.group"
+
+local M = {}
+
+local Client = {}
+local methods = {}
+Client.__name = "datagrok.Client"
+
+-- client -> its API key, kept out of the table so that no dump shows it
+local keys = setmetatable({}, {__mode = "k"})
+
+--- dg.api_key reads the key (the seed's attribute); everything else is a method:
+-- one of `methods` below, or else a session operation of the same name (a C
+-- binding whose result needs no wrapping), delegated as it is.
+function Client.__index(t, k)
+  if k == "api_key" then return keys[t] end
+  local m = methods[k]
+  if m == nil and type(k) == "string" and k:sub(1, 1) ~= "_" then
+    local op = rawget(t, "_session")[k]
+    if type(op) == "function" then
+      m = function(self, ...) return op(self._session, ...) end
+      methods[k] = m
+    end
+  end
+  return m
+end
+
+--- tostring(dg): "datagrok.Client<https://host/api>", never the key.
+function Client.__tostring(t)
+  return ("datagrok.Client<%s>"):format(t._session:url() or "closed")
+end
+
+--- Closing a client (also `local dg <close> = ...`) releases its connection.
+function Client.__close(t) t._session:close() end
+
+local Headers = {__name = "datagrok.Headers"}
+--- tostring(dg.headers): the header names with the values redacted.
+function Headers.__tostring(h)
+  local names = {}
+  for k in pairs(h) do names[#names + 1] = tostring(k) .. " = <redacted>" end
+  table.sort(names)
+  return "datagrok.Headers{" .. table.concat(names, ", ") .. "}"
+end
+
+local session_options = {"timeout", "connect_timeout", "low_speed_time", "retries",
+  "max_backoff", "ca_file", "allow_http"}
+
+local function make(api_key, base_url, opts)
+  local conf = {base_url = base_url, authorization = api_key}
+  for _, k in ipairs(session_options) do conf[k] = opts[k] end
+  local self = setmetatable({
+    _session = session_core.session(conf),
+    base_url = base_url,
+    headers = setmetatable({Authorization = api_key}, Headers),
+  }, Client)
+  keys[self] = api_key
+  return self
+end
+
+--- datagrok.new(api_key, base_url [, opts]) -> Client. The Python P1-P3 order;
+-- api_key is sent verbatim as Authorization (documented form "Bearer <key>").
+-- opts: timeout, connect_timeout, low_speed_time, retries, max_backoff, ca_file,
+-- allow_http. Raises Error{code="CONFIG"} for a bad URL or a key over plain http.
+function M.new(api_key, base_url, opts)
+  if api_key ~= nil and type(api_key) ~= "string" then
+    error(("bad argument #1 to 'new' (string expected, got %s)"):format(type(api_key)), 2)
+  end
+  if type(base_url) ~= "string" then
+    error(("bad argument #2 to 'new' (string expected, got %s)"):format(type(base_url)), 2)
+  end
+  if opts ~= nil and type(opts) ~= "table" then
+    error(("bad argument #3 to 'new' (table expected, got %s)"):format(type(opts)), 2)
+  end
+  return make(api_key, base_url, opts or {})
+end
+
+local function env(name)
+  local v = os.getenv(name)
+  if v and v ~= "" then return v end
+end
+
+--- datagrok.connect([opts]) -> Client. opts: url, api_key and the options of `new`.
+-- Missing values come from DATAGROK_URL (or DATAGROK_API_URL) and DATAGROK_API_KEY;
+-- a bare key gets the "Bearer " prefix. Raises Error{code="CONFIG"} (exit 2) when
+-- no URL or no key is configured.
+function M.connect(opts)
+  if opts ~= nil and type(opts) ~= "table" then
+    error(("bad argument #1 to 'connect' (table expected, got %s)"):format(type(opts)), 2)
+  end
+  opts = opts or {}
+  local url = opts.url or env("DATAGROK_URL") or env("DATAGROK_API_URL")
+  if not url then
+    error(Error.new("CONFIG", "no Datagrok server configured: pass url= to datagrok.connect "
+      .. "or set DATAGROK_URL (or DATAGROK_API_URL)"), 2)
+  end
+  local key = opts.api_key or env("DATAGROK_API_KEY")
+  if not key then
+    error(Error.new("CONFIG", "no API key configured: pass api_key= to datagrok.connect "
+      .. "or set DATAGROK_API_KEY"), 2)
+  end
+  if not key:match("^[Bb]earer ") then key = "Bearer " .. key end
+  return make(key, url, opts)
+end
+
+--- Splits trailing optional arguments: one options table at position `first`,
+-- or positional values named by `names`. Returns a table of them.
+local function options(names, first, ...)
+  local n = select("#", ...)
+  local a = select(first, ...)
+  if n == first and type(a) == "table" and getmetatable(a) == nil then return a end
+  local out = {}
+  for i, name in ipairs(names) do out[name] = (select(first + i - 1, ...)) end
+  return out
+end
+
+--- A group id from an id string or a Group object.
+local function gid(v)
+  if type(v) == "table" and v.id ~= nil then return v.id end
+  return v
+end
+
+local function groups_of(self, list)
+  local out = {}
+  for i, d in ipairs(list or {}) do out[i] = group.group_from_dict(self, d) end
+  return out
+end
+
+--- dg:share_dashboard(id, groups [, access]) -> true. groups: comma-separated names
+-- or an array; access "View" (default) or "Edit".
+function methods.share_dashboard(self, id, groups, ...)
+  local o = options({"access"}, 1, ...)
+  return self._session:share_dashboard(id, groups, o.access)
+end
+
+--- dg:create_dashboard(name, table_ids [, layout_filename]) -> the server's identifiers.
+function methods.create_dashboard(self, name, table_ids, ...)
+  local o = options({"layout_filename"}, 1, ...)
+  return self._session:create_dashboard(name, table_ids, o.layout_filename)
+end
+
+--- dg:sync_dir(connector, remote_path, dir [, ext [, recursive [, sync_meta_file]]]) or
+-- dg:sync_dir(connector, remote_path, dir, opts) -> the report {written=, deleted=,
+-- unchanged=, failed= (sorted relative paths), reasons=, bytes=, dry_run=}.
+-- opts adds dry_run, max_delete (a count or "N%"), allow_empty. Raises LOCKED,
+-- UNSAFE_SYNC, PARTIAL (err.report) and the HTTP errors (src/sync.h).
+function methods.sync_dir(self, connector, remote_path, dir, ...)
+  return self._session:sync_dir(connector, remote_path, dir, ...)
+end
+
+--- dg:call_function(name, params) -> the decoded result. Never retried.
+function methods.call_function(self, name, params)
+  return self._session:call_function(name, params)
+end
+
+--- dg:list_groups([smart_filter [, include_personal [, include_members
+-- [, include_memberships]]]]) -> array of Group. Also dg:list_groups{smart_filter=, ...}.
+function methods.list_groups(self, ...)
+  local o = options({"smart_filter", "include_personal", "include_members",
+    "include_memberships"}, 1, ...)
+  return groups_of(self, self._session:list_groups(o.smart_filter, o.include_personal,
+    o.include_members, o.include_memberships))
+end
+
+--- dg:lookup_groups(query) -> array of Group (substring match on names).
+function methods.lookup_groups(self, query)
+  return groups_of(self, self._session:lookup_groups(query))
+end
+
+--- dg:get_group(group_id) -> Group with members and memberships.
+function methods.get_group(self, id)
+  return group.group_from_dict(self, self._session:get_group(gid(id)))
+end
+
+--- dg:get_group_members(group_id [, admin]) -> array of Group; admin true/false/nil.
+function methods.get_group_members(self, id, ...)
+  local o = options({"admin"}, 1, ...)
+  return groups_of(self, self._session:get_group_members(gid(id), o.admin))
+end
+
+--- dg:get_group_memberships(group_id [, admin]) -> array of Group.
+function methods.get_group_memberships(self, id, ...)
+  local o = options({"admin"}, 1, ...)
+  return groups_of(self, self._session:get_group_memberships(gid(id), o.admin))
+end
+
+--- dg:request_group_membership(group_id) -> GroupMembershipRequest. Never retried.
+function methods.request_group_membership(self, id)
+  return group.request_from_dict(self, self._session:request_group_membership(gid(id)))
+end
+
+--- dg:get_group_membership_requests(group_id) -> array of GroupMembershipRequest.
+function methods.get_group_membership_requests(self, id)
+  local out = {}
+  for i, d in ipairs(self._session:get_group_membership_requests(gid(id)) or {}) do
+    out[i] = group.request_from_dict(self, d)
+  end
+  return out
+end
+
+--- dg:approve_membership_request(request_id) -> true
+function methods.approve_membership_request(self, id)
+  return self._session:approve_membership_request(gid(id))
+end
+
+--- dg:deny_membership_request(request_id) -> true
+function methods.deny_membership_request(self, id)
+  return self._session:deny_membership_request(gid(id))
+end
+
+--- dg:get_current_user_group() -> Group (the caller's personal group).
+function methods.get_current_user_group(self)
+  return group.group_from_dict(self, self._session:get_current_user_group())
+end
+
+--- dg:save_group(group [, save_relations]) -> the saved Group. group: a Group, or a
+-- table of snake_case fields as for new_group; an id is generated when missing.
+function methods.save_group(self, g, ...)
+  local o = options({"save_relations"}, 1, ...)
+  if type(g) ~= "table" then
+    error(("bad argument #1 to 'save_group' (Group expected, got %s)"):format(type(g)), 2)
+  end
+  if not group.is_group(g) then g = group.new_group(self, g) end
+  g:ensure_id()
+  return group.group_from_dict(self, self._session:save_group(g:to_dict(), o.save_relations == true))
+end
+
+--- dg:new_group{name=, friendly_name=, description=, personal=, hidden=} -> an unsaved
+-- Group bound to dg, with a random UUID id (Python `Group(client, **data)`).
+function methods.new_group(self, fields)
+  return group.new_group(self, fields)
+end
+
+--- dg:close(): releases the connection; later calls raise.
+function methods.close(self) self._session:close() end
+
+M.Client = Client
+--- The Lua methods of every Client: other modules add wrappers here.
+M.methods = methods
+
+return M

@@ -1,0 +1,282 @@
+--- Group, GroupRelation and GroupMembershipRequest: the objects the group
+-- operations return (Python P2/P3 `group.py`, lua-api.md §3).
+--
+-- Objects are plain tables holding the snake_case fields; computed fields
+-- (`members`, `admin_members`, `memberships`, `admin_memberships`, `is_viewed`)
+-- are read like fields through `__index`. The client an object is bound to is
+-- kept outside the table, so `pairs(g)` shows data only.
+local core = require "datagrok.core"
+local json = require "datagrok.json"
+
+local null = json.null
+
+local M = {}
+
+-- object -> the Client it is bound to (weak: objects do not keep clients alive)
+local bound = setmetatable({}, {__mode = "k"})
+
+--- JSON null and absent both read as nil.
+local function value(v)
+  if v == null then return nil end
+  return v
+end
+
+--- nil becomes JSON null, so that a to_dict() table still has the key.
+local function or_null(v)
+  if v == nil then return null end
+  return v
+end
+
+local Group, GroupRelation, GroupMembershipRequest = {}, {}, {}
+local group_methods, relation_methods, request_methods = {}, {}, {}
+local group_computed, request_computed = {}, {}
+
+Group.__name = "datagrok.Group"
+GroupRelation.__name = "datagrok.GroupRelation"
+GroupMembershipRequest.__name = "datagrok.GroupMembershipRequest"
+
+local function make_index(methods, computed)
+  return function(_, k)
+    local m = methods[k]
+    if m ~= nil then return m end
+    local c = computed and computed[k]
+    if c then return c(_) end
+  end
+end
+Group.__index = make_index(group_methods, group_computed)
+GroupRelation.__index = make_index(relation_methods)
+GroupMembershipRequest.__index = make_index(request_methods, request_computed)
+
+--- True when v is a Group object.
+function M.is_group(v)
+  return getmetatable(v) == Group
+end
+
+local relation_from_dict
+
+--- A Group from the camelCase wire form (a decoded JSON object), bound to client.
+function M.group_from_dict(client, d)
+  local g = setmetatable({
+    id = value(d.id),
+    name = value(d.name),
+    friendly_name = value(d.friendlyName),
+    description = value(d.description),
+    created_on = value(d.createdOn),
+    updated_on = value(d.updatedOn),
+    personal = value(d.personal) or false,
+    hidden = value(d.hidden) or false,
+    parents = {},
+    children = {},
+  }, Group)
+  bound[g] = client
+  for _, key in ipairs({"parents", "children"}) do
+    local list = value(d[key])
+    if type(list) == "table" then
+      for i, rel in ipairs(list) do g[key][i] = relation_from_dict(client, rel) end
+    end
+  end
+  return g
+end
+
+--- A GroupRelation from the wire form ({id, isAdmin, parent, child}).
+function relation_from_dict(client, d)
+  local parent, child = value(d.parent), value(d.child)
+  return setmetatable({
+    id = value(d.id),
+    is_admin = value(d.isAdmin) == true, -- the server sends null for non-admin relations
+    parent = type(parent) == "table" and M.group_from_dict(client, parent) or nil,
+    child = type(child) == "table" and M.group_from_dict(client, child) or nil,
+  }, GroupRelation)
+end
+M.relation_from_dict = relation_from_dict
+
+--- A GroupMembershipRequest from the wire form.
+function M.request_from_dict(client, d)
+  local from, to = value(d.from), value(d.to)
+  local r = setmetatable({
+    id = value(d.id),
+    approved = value(d.approved),
+    created_on = value(d.createdOn),
+    updated_on = value(d.updatedOn),
+    resolution_date = value(d.resolutionDate),
+    from_group = type(from) == "table" and M.group_from_dict(client, from) or nil,
+    to = type(to) == "table" and M.group_from_dict(client, to) or nil,
+  }, GroupMembershipRequest)
+  bound[r] = client
+  return r
+end
+
+local group_fields = {"id", "name", "friendly_name", "description", "created_on", "updated_on",
+  "personal", "hidden"}
+
+--- A new, unsaved Group bound to client from snake_case fields (`dg:new_group{...}`);
+-- `id` defaults to a random UUID (v4). `parents`/`children` may hold GroupRelations.
+function M.new_group(client, fields)
+  if fields ~= nil and type(fields) ~= "table" then
+    error(("bad argument #1 to 'new_group' (table expected, got %s)"):format(type(fields)), 3)
+  end
+  fields = fields or {}
+  local g = setmetatable({parents = {}, children = {}, personal = false, hidden = false}, Group)
+  for _, k in ipairs(group_fields) do
+    if fields[k] ~= nil then g[k] = fields[k] end
+  end
+  for _, key in ipairs({"parents", "children"}) do
+    for i, rel in ipairs(fields[key] or {}) do g[key][i] = rel end
+  end
+  g.id = g.id or core.uuid4()
+  bound[g] = client
+  return g
+end
+
+--- The groups on the `side` ("child"/"parent") of relations whose admin flag is `admin`.
+local function related(relations, admin, side)
+  local out = {}
+  for _, rel in ipairs(relations) do
+    if rel.is_admin == admin and rel[side] ~= nil then out[#out + 1] = rel[side] end
+  end
+  return out
+end
+
+--- g.members: non-admin member groups (children).
+function group_computed.members(g) return related(g.children, false, "child") end
+--- g.admin_members: admin member groups.
+function group_computed.admin_members(g) return related(g.children, true, "child") end
+--- g.memberships: groups g belongs to without admin rights (parents).
+function group_computed.memberships(g) return related(g.parents, false, "parent") end
+--- g.admin_memberships: groups g administers.
+function group_computed.admin_memberships(g) return related(g.parents, true, "parent") end
+
+local function client_of(obj, what)
+  local c = bound[obj]
+  if not c then error(what .. " is not bound to a client (make it with dg:new_group)", 3) end
+  return c
+end
+
+--- g:to_dict() -> the camelCase wire form: exactly id, name, friendlyName,
+-- description, createdOn, updatedOn, personal, hidden, parents, children
+-- (absent values as datagrok.null; relation lists encode as JSON arrays).
+function group_methods.to_dict(g)
+  local parents, children = json.array({}), json.array({})
+  for i, rel in ipairs(g.parents) do parents[i] = rel:to_dict() end
+  for i, rel in ipairs(g.children) do children[i] = rel:to_dict() end
+  return {
+    id = or_null(g.id),
+    name = or_null(g.name),
+    friendlyName = or_null(g.friendly_name),
+    description = or_null(g.description),
+    createdOn = or_null(g.created_on),
+    updatedOn = or_null(g.updated_on),
+    personal = g.personal == true,
+    hidden = g.hidden == true,
+    parents = parents,
+    children = children,
+  }
+end
+
+--- g:ensure_id() -> g.id, making a random UUID first when g has none.
+function group_methods.ensure_id(g)
+  if g.id == nil then g.id = core.uuid4() end
+  return g.id
+end
+
+--- g:add_member(group [, is_admin]) -> the saved Group. Updates the admin flag of an
+-- existing relation to `group`, or appends a new relation (random id), then saves
+-- g with its relations (Python P2/P3 semantics).
+function group_methods.add_member(g, member, is_admin)
+  if getmetatable(member) ~= Group then
+    error(("bad argument #1 to 'add_member' (Group expected, got %s)"):format(type(member)), 2)
+  end
+  local client = client_of(g, "the group")
+  is_admin = is_admin == true
+  group_methods.ensure_id(member)
+  group_methods.ensure_id(g)
+  local existing
+  for _, rel in ipairs(g.children) do
+    if rel.child and rel.child.id == member.id then existing = rel break end
+  end
+  if existing then
+    existing.is_admin = is_admin
+  else
+    g.children[#g.children + 1] = setmetatable({
+      id = core.uuid4(),
+      is_admin = is_admin,
+      parent = setmetatable({id = g.id, parents = {}, children = {}, personal = false,
+        hidden = false}, Group),
+      child = member,
+    }, GroupRelation)
+  end
+  return client:save_group(g, true)
+end
+
+--- g:request_membership() -> GroupMembershipRequest (asks to join g).
+function group_methods.request_membership(g)
+  return client_of(g, "the group"):request_group_membership(g.id)
+end
+
+--- g:get_membership_requests() -> array of pending GroupMembershipRequest.
+function group_methods.get_membership_requests(g)
+  return client_of(g, "the group"):get_group_membership_requests(g.id)
+end
+
+--- tostring(g): "Group<Chemists 3 members>".
+function Group.__tostring(g)
+  local n = #g.children
+  return ("Group<%s %d member%s>"):format(tostring(g.friendly_name or g.name or g.id), n,
+    n == 1 and "" or "s")
+end
+
+--- rel:to_dict() -> {id, isAdmin, parent, child} (groups as their dicts or null).
+function relation_methods.to_dict(rel)
+  return {
+    id = or_null(rel.id),
+    isAdmin = rel.is_admin == true,
+    parent = rel.parent and rel.parent:to_dict() or null,
+    child = rel.child and rel.child:to_dict() or null,
+  }
+end
+
+local function label(g) return g and tostring(g.friendly_name or g.name or g.id) or "?" end
+
+--- tostring(rel): "GroupRelation<Chemists > alice (admin)>".
+function GroupRelation.__tostring(rel)
+  return ("GroupRelation<%s > %s%s>"):format(label(rel.parent), label(rel.child),
+    rel.is_admin and " (admin)" or "")
+end
+
+--- r.is_viewed: true once the request was approved or denied.
+function request_computed.is_viewed(r) return r.approved ~= nil end
+
+--- r:approve() -> true
+function request_methods.approve(r)
+  return client_of(r, "the request"):approve_membership_request(r.id)
+end
+
+--- r:deny() -> true
+function request_methods.deny(r)
+  return client_of(r, "the request"):deny_membership_request(r.id)
+end
+
+--- r:to_dict() -> the camelCase wire form.
+function request_methods.to_dict(r)
+  return {
+    id = or_null(r.id),
+    approved = or_null(r.approved),
+    createdOn = or_null(r.created_on),
+    updatedOn = or_null(r.updated_on),
+    resolutionDate = or_null(r.resolution_date),
+    from = r.from_group and r.from_group:to_dict() or null,
+    to = r.to and r.to:to_dict() or null,
+  }
+end
+
+--- tostring(r): "GroupMembershipRequest<alice -> Chemists pending>".
+function GroupMembershipRequest.__tostring(r)
+  local state = r.approved == nil and "pending" or (r.approved and "approved" or "denied")
+  return ("GroupMembershipRequest<%s -> %s %s>"):format(label(r.from_group), label(r.to), state)
+end
+
+M.Group = Group
+M.GroupRelation = GroupRelation
+M.GroupMembershipRequest = GroupMembershipRequest
+
+return M

@@ -1,0 +1,27 @@
+/*
+** functions.c: calling a server function, the seed's call_function
+** (datagrok-api.md §5.4), as a session method (see client.c).
+*/
+#include "client.h"
+#include "http.h"
+
+/*
+** session:call_function(name, params) -> the decoded JSON result
+** POST /public/v1/{name}/call with params as a JSON object (nil or {} -> {}).
+** Never retried (a call may have side effects). Raises Error.
+*/
+static int l_call_function(lua_State *L) {
+  dg_session *s = dg_session_check(L, 1);
+  dg_buf *path = dg_client_path(L, "/public/v1/", 2);
+  dg_buf_adds(path, "/call");
+  if (!lua_isnoneornil(L, 3)) luaL_checktype(L, 3, LUA_TTABLE);
+  dg_buf *body = dg_client_json_arg(L, 3);
+  if (path->failed) return luaL_error(L, "out of memory");
+  dg_request rq = {.method = "POST", .path = path->data, .content_type = "application/json",
+                   .body = body->data, .body_len = body->len};
+  return dg_http_call_json(L, s, &rq);
+}
+
+const luaL_Reg dg_function_methods[] = {
+  {"call_function", l_call_function},
+  {NULL, NULL}};
