@@ -5,6 +5,7 @@
 ** Exit codes: 0 success, 1 unhandled error, 2 usage/configuration, 3 auth refused,
 ** 4 server kept failing, 5 safety stop, 6 partial, 7 locked, 130 interrupted.
 */
+#include "emulator.h"
 #include "error.h"
 #include "host.h"
 #include "log.h"
@@ -25,6 +26,8 @@ static const char usage_text[] =
   "Datagrok options (before the script):\n"
   "  --log-level LEVEL  error, warn (default), info, debug or trace; debug traces requests\n"
   "  --log-file FILE    write log lines to FILE (created 0600) instead of stderr\n"
+  "  --emulate          run the script against a local emulator with demo content\n"
+  "                     (sets DATAGROK_URL and DATAGROK_API_KEY for the run)\n"
   "  --help             show this help and exit\n"
   "  --version          show the version and exit\n"
   "Lua options (as lua5.4):\n"
@@ -52,6 +55,7 @@ typedef struct {
   int has_exec;      /* some -e or -l */
   const char *log_level;
   const char *log_file;
+  int emulate;       /* --emulate: an in-process emulator for the run */
   int exit_code;     /* set by pmain */
 } options;
 
@@ -81,6 +85,7 @@ static int parse_args(options *o) {
     if (strcmp(a, "--") == 0) { i++; break; }
     if (strcmp(a, "--help") == 0) { fputs(usage_text, stdout); return 1; }
     if (strcmp(a, "--version") == 0) { print_version(); return 1; }
+    if (strcmp(a, "--emulate") == 0) { o->emulate = 1; continue; }
     if (strncmp(a, "--log-level", 11) == 0 || strncmp(a, "--log-file", 10) == 0) {
       const char **dst = a[6] == 'l' ? &o->log_level : &o->log_file;
       const char *eq = strchr(a, '=');
@@ -162,6 +167,7 @@ static int run_exec_options(lua_State *L, const options *o) {
   for (int i = 1; i < last; i++) {
     const char *a = o->argv[i];
     if (strcmp(a, "--log-level") == 0 || strcmp(a, "--log-file") == 0) { i++; continue; }
+    if (strcmp(a, "--emulate") == 0) continue;
     if (a[0] != '-' || (a[1] != 'e' && a[1] != 'l')) continue;
     const char *val = a[2] ? a + 2 : o->argv[++i];
     int code;
@@ -249,16 +255,41 @@ static int pmain(lua_State *L) {
   return 0;
 }
 
+/*
+** --emulate: starts an emulator with demo content in a temporary data dir and
+** points DATAGROK_URL/DATAGROK_API_KEY at it. Returns NULL (reported) on failure.
+*/
+static dg_emulator *start_emulator(const options *o) {
+  dg_emulator_opts eo;
+  memset(&eo, 0, sizeof eo);
+  eo.demo = 1;
+  eo.use_env = !o->no_env;
+  char err[512];
+  dg_emulator *e = dg_emulator_start(&eo, err, sizeof err);
+  if (!e) {
+    fprintf(stderr, "%s: --emulate: %s\n", PROGNAME, err);
+    return NULL;
+  }
+  setenv("DATAGROK_URL", dg_emulator_url(e), 1);
+  setenv("DATAGROK_API_KEY", dg_emulator_key(e), 1);
+  return e;
+}
+
 int main(int argc, char **argv) {
+  if (argc > 1 && strcmp(argv[1], "emulate") == 0)
+    return dg_emulator_command(argc - 1, argv + 1, PROGNAME);
   options o;
   memset(&o, 0, sizeof o);
   o.argc = argc;
   o.argv = argv;
   int rc = parse_args(&o);
   if (rc != 0) return rc > 0 ? 0 : 2;
+  dg_emulator *emu = NULL;
+  if (o.emulate && !(emu = start_emulator(&o))) return 1;
   lua_State *L = luaL_newstate();
   if (!L) {
     fprintf(stderr, "%s: cannot create the Lua state: not enough memory\n", PROGNAME);
+    dg_emulator_stop(emu);
     return 1;
   }
   lua_pushcfunction(L, pmain);
@@ -269,5 +300,6 @@ int main(int argc, char **argv) {
     dg_host_report(L, PROGNAME);
   }
   lua_close(L);
+  dg_emulator_stop(emu); /* after the script's clients are closed */
   return o.exit_code;
 }

@@ -1,0 +1,41 @@
+--- Authentication (datagrok-api.md §2): `Authorization: Bearer <key>`, the bare key, or a
+-- token from `POST /users/login/dev/<key>` (sent bare or with `Bearer`). Anything else
+-- is refused with 401 and an ApiError body. Tokens are kept in the state, so they
+-- survive a restart. The key itself never appears in a response or a log line.
+local reply = require "datagrok.emulator.reply"
+local users = require "datagrok.emulator.users"
+local core = require "datagrok.core"
+
+local M = {}
+
+--- Sets req.user to the caller, or raises a 401 ApiError.
+function M.authenticate(req, state)
+  local auth = req.headers["authorization"]
+  if not auth or auth:match("^%s*$") then
+    reply.raise(401, "missing Authorization header: send 'Bearer <API key>'", 401)
+  end
+  local cred = auth:match("^[Bb]earer%s+(.-)%s*$") or auth:match("^%s*(.-)%s*$")
+  local owner
+  if cred == state.key then
+    owner = users.admin(state)
+  else
+    local t = state.tokens[cred]
+    owner = t and state.users[t.user]
+  end
+  if not owner then reply.raise(401, "invalid API key or token", 401) end
+  if owner.status == "blocked" then reply.raise(403, "the user is blocked", 403) end
+  req.user = owner
+  return owner
+end
+
+function M.register(router)
+  router:post("/users/login/dev/([^/]+)", function(_, state, key)
+    if key ~= state.key then reply.raise(401, "invalid developer key", 401) end
+    local token = core.uuid4():gsub("-", "") .. core.uuid4():gsub("-", "")
+    state.tokens[token] = { user = users.admin(state).id, createdOn = reply.now() }
+    state:save("tokens")
+    return reply.json({ token = token })
+  end, { public = true })
+end
+
+return M

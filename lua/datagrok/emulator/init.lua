@@ -1,0 +1,205 @@
+--- The emulator's Lua half: the request handler that src/emulator.c calls, the router,
+-- authentication, fault injection and request recording.
+--
+-- `emulator.new{data=, key=, url=, demo=, faults=}` returns a server whose
+-- `server:handle(req)` answers one request. `req` (built in C): method, path
+-- (percent-decoded, `//` collapsed, an `/api` prefix removed), query (as sent), args
+-- (decoded query table), headers (lower-case names), body (string) or body_file (a
+-- spooled temporary file when the body is over 1 MiB), body_size. The answer is a
+-- response table (see reply.lua and src/emulator.c).
+--
+-- Routes live in modules (auth, info, files (with the sync route), tables, dashboards, functions, groups,
+-- users); each has `register(router)` and adds `router:get/post/delete(pattern, fn)`
+-- with a Lua pattern (anchored for you) whose captures follow (req, state) in fn's
+-- arguments. `req.user` is the caller (a users record) once authenticated.
+local reply = require "datagrok.emulator.reply"
+local state_mod = require "datagrok.emulator.state"
+local json = require "datagrok.json"
+local log = require "datagrok.log"
+
+local M = {}
+
+--- The route modules, in registration order (earlier routes win).
+M.ROUTE_MODULES = { "auth", "info", "files", "tables", "dashboards", "groups",
+                    "users", "functions" }
+
+local Router = {}
+Router.__index = Router
+
+--- A new empty router.
+function M.router()
+  return setmetatable({ routes = {} }, Router)
+end
+
+--- Adds a route: method (upper case), a Lua pattern matched against the whole path,
+-- fn(req, state, captures...) -> response; opts.public skips authentication.
+function Router:add(method, pattern, fn, opts)
+  self.routes[#self.routes + 1] = { method = method, pattern = "^" .. pattern .. "$", fn = fn,
+                                    captures = pattern:find("%(") ~= nil,
+                                    public = opts and opts.public or false }
+end
+function Router:get(pattern, fn, opts) self:add("GET", pattern, fn, opts) end
+function Router:post(pattern, fn, opts) self:add("POST", pattern, fn, opts) end
+function Router:delete(pattern, fn, opts) self:add("DELETE", pattern, fn, opts) end
+
+--- Finds the route for (method, path): route, captures; or nil, "method" when only the
+-- method differs; or nil when nothing matches.
+function Router:match(method, path)
+  local other_method = false
+  for _, r in ipairs(self.routes) do
+    local caps = table.pack(path:match(r.pattern))
+    if caps[1] ~= nil then
+      if r.method == method or (method == "HEAD" and r.method == "GET") then
+        if not r.captures then caps = { n = 0 } end
+        return r, caps
+      end
+      other_method = true
+    end
+  end
+  return nil, other_method and "method" or nil
+end
+
+local Server = {}
+Server.__index = Server
+
+--- Creates the server: opens the state under opts.data, seeds demo content once.
+function M.new(opts)
+  local state = state_mod.open(assert(opts.data, "emulator: data dir required"))
+  state.key = assert(opts.key, "emulator: key required")
+  state.url = opts.url or ""
+  local self = setmetatable({ state = state, faults_enabled = opts.faults and true or false,
+                              faults = {}, recorded = {}, router = M.router() }, Server)
+  if opts.demo then require("datagrok.emulator.demo").seed(state) end
+  require("datagrok.emulator.users").ensure_admin(state)
+  for _, name in ipairs(M.ROUTE_MODULES) do
+    require("datagrok.emulator." .. name).register(self.router)
+  end
+  return self
+end
+
+--- The fault armed for this request, consumed (nil when none).
+function Server:take_fault(req)
+  for i, f in ipairs(self.faults) do
+    if req.path:sub(1, #f.prefix) == f.prefix and (not f.method or f.method == req.method) then
+      f.count = f.count - 1
+      if f.count <= 0 then table.remove(self.faults, i) end
+      return f
+    end
+  end
+end
+
+local FAULT_ACTIONS = { status = true, reset = true, stall = true, truncate = true }
+
+--- The /_emulator control routes (with --faults only).
+function Server:control(req)
+  if req.path == "/_emulator/faults" and req.method == "POST" then
+    local f = reply.body_json(req)
+    if type(f) ~= "table" or json.is_array(f) then reply.bad_request("a fault is a JSON object") end
+    if type(f.prefix) ~= "string" or f.prefix:sub(1, 1) ~= "/" then
+      reply.bad_request("fault.prefix must be a path starting with /")
+    end
+    if not FAULT_ACTIONS[f.action] then
+      reply.bad_request("fault.action must be status, reset, stall or truncate")
+    end
+    if f.action == "status" and math.type(f.status) ~= "integer" then
+      reply.bad_request("fault.status must be an integer HTTP status")
+    end
+    for _, k in ipairs({ "count", "after_bytes", "stall_seconds", "retry_after" }) do
+      if f[k] ~= nil and (type(f[k]) ~= "number" or f[k] < 0) then
+        reply.bad_request(("fault.%s must be a non-negative number"):format(k))
+      end
+    end
+    if f.method ~= nil and type(f.method) ~= "string" then reply.bad_request("fault.method must be a string") end
+    self.faults[#self.faults + 1] = {
+      prefix = f.prefix, method = f.method and f.method:upper(), count = math.tointeger(f.count) or 1,
+      action = f.action, status = f.status, retry_after = f.retry_after,
+      stall_seconds = math.tointeger(f.stall_seconds) or 30,
+      after_bytes = f.after_bytes and math.tointeger(f.after_bytes),
+    }
+    return reply.json({ armed = #self.faults })
+  elseif req.path == "/_emulator/faults" and req.method == "DELETE" then
+    self.faults = {}
+    return reply.json({ cleared = true })
+  elseif req.path == "/_emulator/requests" and req.method == "GET" then
+    return reply.json(json.array(self.recorded))
+  elseif req.path == "/_emulator/requests" and req.method == "DELETE" then
+    self.recorded = {}
+    return reply.json({ cleared = true })
+  end
+  reply.raise(404, "no emulator control route " .. req.method .. " " .. req.path, 404)
+end
+
+--- Records a request for GET /_emulator/requests (no key, only whether one was sent).
+function Server:record(req)
+  local auth = req.headers["authorization"]
+  self.recorded[#self.recorded + 1] = {
+    method = req.method, path = req.path, query = req.query,
+    content_type = req.headers["content-type"] or json.null,
+    has_authorization = auth ~= nil,
+    bearer = auth ~= nil and auth:match("^[Bb]earer%s") ~= nil,
+  }
+end
+
+--- Applies an armed fault to the response of the real handler (status faults replace it).
+local function with_fault(f, run)
+  if f.action == "status" then
+    local r = reply.api_error(f.status, ("injected fault: status %d"):format(f.status))
+    if f.retry_after then r.headers["Retry-After"] = tostring(math.tointeger(f.retry_after) or f.retry_after) end
+    return r
+  elseif f.action == "reset" then
+    return { fault = { action = "reset" } }
+  elseif f.action == "stall" and not f.after_bytes then
+    return { fault = { action = "stall", stall_seconds = f.stall_seconds } }
+  end
+  local r = run()
+  r.fault = { action = f.action, after_bytes = f.after_bytes or 0, stall_seconds = f.stall_seconds }
+  return r
+end
+
+--- Routes one request (authentication included); raised responses are returned.
+function Server:route(req)
+  local route, caps = self.router:match(req.method, req.path)
+  if not route then
+    if caps == "method" then
+      return reply.api_error(405, ("method %s not allowed on %s"):format(req.method, req.path))
+    end
+    return reply.api_error(404, ("no route for %s %s"):format(req.method, req.path))
+  end
+  if not route.public then require("datagrok.emulator.auth").authenticate(req, self.state) end
+  return route.fn(req, self.state, table.unpack(caps, 1, caps.n))
+end
+
+--- The entry point called by src/emulator.c for every request.
+function Server:handle(req)
+  local ok, res = xpcall(function()
+    if req.path:sub(1, 11) == "/_emulator/" then
+      if not self.faults_enabled then
+        return reply.api_error(404, "fault injection is off (start the emulator with --faults)")
+      end
+      require("datagrok.emulator.auth").authenticate(req, self.state)
+      return self:control(req)
+    end
+    if self.faults_enabled then
+      self:record(req)
+      local f = self:take_fault(req)
+      if f then
+        return with_fault(f, function()
+          local ok2, r = pcall(self.route, self, req)
+          if ok2 then return r end
+          return reply.raised(r) or error(r, 0)
+        end)
+      end
+    end
+    return self:route(req)
+  end, function(err)
+    if reply.raised(err) then return err end
+    return debug.traceback(tostring(type(err) == "table" and err.message or err), 2)
+  end)
+  if ok then return res end
+  local raised = reply.raised(res)
+  if raised then return raised end
+  log.error("emulator", ("%s %s failed: %s"):format(req.method, req.path, tostring(res)))
+  return reply.api_error(500, "internal emulator error: " .. tostring(res):match("^[^\n]*"))
+end
+
+return M
