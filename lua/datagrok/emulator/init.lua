@@ -125,6 +125,8 @@ function Server:control(req)
   elseif req.path == "/_emulator/requests" and req.method == "DELETE" then
     self.recorded = {}
     return reply.json({ cleared = true })
+  elseif req.path == "/_emulator/sync_parts" and req.method == "POST" then
+    return require("datagrok.emulator.sync").arm_extra_parts(req)
   end
   reply.raise(404, "no emulator control route " .. req.method .. " " .. req.path, 404)
 end
