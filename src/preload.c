@@ -5,6 +5,7 @@
 #include "embedded.h"
 #include "client.h"
 #include "core.h"
+#include "dataframe.h"
 #include "emulator.h"
 #include "error.h"
 #include "json.h"
@@ -19,6 +20,7 @@
 static const luaL_Reg c_modules[] = {
   {"datagrok.client.core", luaopen_datagrok_client_core},
   {"datagrok.core", luaopen_datagrok_core},
+  {"datagrok.dataframe", luaopen_datagrok_dataframe},
   {"datagrok.emulator.fs", luaopen_datagrok_emulator_fs},
   {"datagrok.error", luaopen_datagrok_error},
   {"datagrok.json", luaopen_datagrok_json},

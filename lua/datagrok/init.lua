@@ -37,6 +37,8 @@ end
 local lazy = {
   new = function() return require("datagrok.client").new end,
   connect = function() return require("datagrok.client").connect end,
+  DataFrame = function() return require("datagrok.dataframe") end,
+  read_csv = function() return require("datagrok.dataframe").read_csv end,
 }
 
 setmetatable(M, {

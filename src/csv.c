@@ -1,0 +1,833 @@
+/*
+** csv.c: the incremental CSV parser and the CSV writer of csv.h.
+**
+** The parser is a byte state machine. The bytes of the current field are
+** either a run inside the current chunk (used in place when the field ends in
+** that chunk) or, when a field spans chunks or holds doubled quotes, collected
+** in p->field. Each finished field is classified (missing, int, float, bool,
+** string) and appended to its column's dg_colbuild at once: no per-cell
+** allocation, no Lua value.
+*/
+#include "csv.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { S_START, S_UNQ, S_Q, S_QQ, S_CR };
+
+struct dg_csv {
+  int state;
+  int row_started;       /* a byte of the current row was consumed */
+  int quoted;            /* the current field was quoted */
+  size_t bom;            /* BOM bytes matched so far; SIZE_MAX once past the start */
+  size_t base;           /* bytes consumed before the current chunk */
+  size_t line;           /* current line (1-based) */
+  size_t line_start;     /* offset of the current line's first byte */
+  size_t field_line;     /* line where the current field started */
+  size_t field_col;      /* and its column */
+  size_t field_index;    /* 0-based index of the current field in its row */
+  dg_buf field;          /* field bytes collected across chunks / quote pairs */
+  char **names;          /* header names (ncols of them once the header is done) */
+  size_t nnames, capnames;
+  int header_done;
+  dg_colbuild **cols;
+  size_t ncols;
+  size_t nrows;
+  dg_frame *frame;       /* after dg_csv_finish */
+  int failed;
+  char err[256];
+  size_t err_line, err_col;
+  dg_buf scratch;        /* NUL-terminated copy of a number for strtod */
+};
+
+/* ---- errors ------------------------------------------------------------- */
+
+static int fail_at(dg_csv *p, size_t line, size_t col, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int fail_at(dg_csv *p, size_t line, size_t col, const char *fmt, ...) {
+  char what[160];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(what, sizeof what, fmt, ap);
+  va_end(ap);
+  if (line)
+    snprintf(p->err, sizeof p->err, "%s at line %zu, column %zu (field %zu)", what, line, col,
+             p->field_index + 1);
+  else
+    snprintf(p->err, sizeof p->err, "%s", what);
+  p->err_line = line;
+  p->err_col = col;
+  p->failed = 1;
+  return -1;
+}
+
+static int fail_oom(dg_csv *p) {
+  return fail_at(p, 0, 0, "out of memory while parsing CSV");
+}
+
+const char *dg_csv_error(const dg_csv *p) { return p->failed ? p->err : NULL; }
+
+void dg_csv_error_at(const dg_csv *p, size_t *line, size_t *column) {
+  *line = p->err_line;
+  *column = p->err_col;
+}
+
+/* ---- life cycle --------------------------------------------------------- */
+
+static void release(dg_csv *p) {
+  for (size_t i = 0; i < p->nnames; i++) free(p->names[i]);
+  free(p->names);
+  for (size_t i = 0; i < p->ncols; i++) dg_colbuild_free(p->cols[i]);
+  free(p->cols);
+  dg_frame_free(p->frame);
+  dg_buf_free(&p->field);
+  dg_buf_free(&p->scratch);
+}
+
+static void init(dg_csv *p) {
+  memset(p, 0, sizeof *p);
+  p->line = 1;
+  p->field_line = 1;
+  dg_buf_init(&p->field);
+  dg_buf_init(&p->scratch);
+}
+
+dg_csv *dg_csv_new(void) {
+  dg_csv *p = malloc(sizeof *p);
+  if (p) init(p);
+  return p;
+}
+
+void dg_csv_free(dg_csv *p) {
+  if (!p) return;
+  release(p);
+  free(p);
+}
+
+void dg_csv_reset(dg_csv *p) {
+  release(p);
+  init(p);
+}
+
+dg_frame *dg_csv_take(dg_csv *p) {
+  dg_frame *f = p->frame;
+  p->frame = NULL;
+  return f;
+}
+
+/* ---- classification ----------------------------------------------------- */
+
+/* pandas' default na_values (pandas._libs.parsers.STR_NA_VALUES, pandas 1.5). */
+static int is_na(const char *s, size_t n) {
+  static const char *const na[] = {"#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN",
+                                   "-nan", "1.#IND", "1.#QNAN", "<NA>", "N/A", "NA", "NULL",
+                                   "NaN", "n/a", "nan", "null", NULL};
+  if (n == 0) return 1;
+  if (n > 8) return 0;
+  switch (s[0]) {
+    case '#': case '-': case '1': case '<': case 'N': case 'n': break;
+    default: return 0;
+  }
+  for (int i = 0; na[i]; i++)
+    if (strlen(na[i]) == n && memcmp(na[i], s, n) == 0) return 1;
+  return 0;
+}
+
+static int is_blank(char c) { return c == ' ' || c == '\t'; }
+
+static int ieq(const char *s, size_t n, const char *lower) {
+  if (strlen(lower) != n) return 0;
+  for (size_t i = 0; i < n; i++) {
+    char c = s[i];
+    if (c >= 'A' && c <= 'Z') c = (char)(c - 'A' + 'a');
+    if (c != lower[i]) return 0;
+  }
+  return 1;
+}
+
+static const double pow10_exact[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                      1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                      1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+enum { C_STRING, C_INT, C_FLOAT };
+
+/*
+** Parses a number the way pandas' reader accepts it: optional spaces/tabs
+** around, [+-], then digits (an int) or a decimal float with optional
+** exponent, or inf/infinity. Returns C_INT (*iv), C_FLOAT (*fv) or C_STRING.
+** *canonical: the text is exactly how the writer formats that value.
+*/
+static int parse_number(dg_csv *p, const char *s, size_t n, int64_t *iv, double *fv,
+                        int *canonical) {
+  const char *e = s + n;
+  *canonical = 1;
+  while (s < e && is_blank(*s)) { s++; *canonical = 0; }
+  while (e > s && is_blank(e[-1])) { e--; *canonical = 0; }
+  if (s == e) return C_STRING;
+  const char *t = s;
+  int neg = 0;
+  if (*t == '+' || *t == '-') {
+    neg = *t == '-';
+    if (*t == '+') *canonical = 0;
+    t++;
+  }
+  if (t == e) return C_STRING;
+  if ((*t | 0x20) == 'i') {
+    if (!ieq(t, (size_t)(e - t), "inf") && !ieq(t, (size_t)(e - t), "infinity")) return C_STRING;
+    *fv = neg ? -INFINITY : INFINITY;
+    *canonical = *canonical && (size_t)(e - t) == 3 && memcmp(t, "inf", 3) == 0;
+    return C_FLOAT;
+  }
+  /* mantissa digits: the first 19 significant ones are kept exactly */
+  uint64_t mant = 0;
+  int ndig = 0, sig = 0, dropped = 0, intdigits = 0, fracdigits = 0, expo = 0;
+  const char *q = t;
+  while (q < e && *q >= '0' && *q <= '9') {
+    if (sig < 19) {
+      mant = mant * 10 + (uint64_t)(*q - '0');
+      if (mant) sig++;
+    } else {
+      dropped++;
+      expo++;
+    }
+    ndig++;
+    intdigits++;
+    q++;
+  }
+  if (q == e) {
+    /* an integer: exact if it fits int64 */
+    if (dropped == 0 && mant <= (neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX)) {
+      *iv = neg ? (int64_t)(0 - mant) : (int64_t)mant;
+      if ((t[0] == '0' && intdigits > 1) || (neg && mant == 0)) *canonical = 0;
+      return C_INT;
+    }
+    /* beyond int64: a float (pandas would make uint64 or object) */
+  }
+  if (q < e && *q == '.') {
+    q++;
+    while (q < e && *q >= '0' && *q <= '9') {
+      if (sig < 19) {
+        mant = mant * 10 + (uint64_t)(*q - '0');
+        if (mant) sig++;
+        expo--;
+      } else {
+        dropped++;
+      }
+      ndig++;
+      fracdigits++;
+      q++;
+    }
+  }
+  if (ndig == 0) return C_STRING;
+  int has_exp = 0;
+  if (q < e && (*q == 'e' || *q == 'E')) {
+    const char *r = q + 1;
+    int eneg = 0;
+    if (r < e && (*r == '+' || *r == '-')) { eneg = *r == '-'; r++; }
+    if (r == e || *r < '0' || *r > '9') return C_STRING;
+    int ev = 0;
+    while (r < e && *r >= '0' && *r <= '9') {
+      if (ev < 100000) ev = ev * 10 + (*r - '0');
+      r++;
+    }
+    expo += eneg ? -ev : ev;
+    q = r;
+    has_exp = 1;
+  }
+  if (q != e) return C_STRING;
+  /* canonical (Python repr) only in the cheap-to-check fixed form: d+.d+ without
+     superfluous zeros, at most 15 significant digits, 1e-4 <= |x| < 1e16 */
+  if (*canonical) {
+    int ok = !has_exp && intdigits > 0 && fracdigits > 0 && sig <= 15 && dropped == 0 &&
+             intdigits <= 16;
+    if (ok && t[0] == '0' && intdigits > 1) ok = 0;   /* "01.5" */
+    if (ok && e[-1] == '0' && fracdigits > 1) ok = 0;  /* "1.50" */
+    if (ok && mant != 0 && t[0] == '0') {              /* 0.0001 is fixed, 0.00001 is 1e-05 */
+      const char *d = t + 2;
+      while (d < e && *d == '0') d++;
+      if (d - (t + 2) > 3) ok = 0;
+    }
+    *canonical = ok;
+  }
+  /* value: exact fast path, else strtod on a NUL-terminated copy */
+  if (dropped == 0 && mant <= (1ULL << 53) && expo >= -22 && expo <= 22) {
+    double d = (double)mant;
+    d = expo < 0 ? d / pow10_exact[-expo] : d * pow10_exact[expo];
+    *fv = neg ? -d : d;
+    return C_FLOAT;
+  }
+  if (mant == 0) {
+    *fv = neg ? -0.0 : 0.0;
+    return C_FLOAT;
+  }
+  dg_buf_reset(&p->scratch);
+  if (dg_buf_add(&p->scratch, t, (size_t)(e - t)) < 0) return -1;
+  errno = 0;
+  double d = strtod(p->scratch.data, NULL);
+  if (errno == ERANGE && isinf(d)) return C_STRING; /* beyond double: pandas keeps the text */
+  *fv = neg ? -d : d;
+  return C_FLOAT;
+}
+
+/* Appends one field's value (s[0..n)) to column i. */
+static int store_field(dg_csv *p, size_t i, const char *s, size_t n) {
+  dg_colbuild *b = p->cols[i];
+  int rc;
+  if (is_na(s, n)) {
+    rc = dg_colbuild_missing(b);
+  } else if ((n == 4 || n == 5) && (ieq(s, n, "true") || ieq(s, n, "false"))) {
+    rc = dg_colbuild_bool(b, n == 4, s, n);
+  } else {
+    int64_t iv = 0;
+    double fv = 0;
+    int canonical = 0;
+    char c0 = s[0];
+    int kind = C_STRING;
+    if ((c0 >= '0' && c0 <= '9') || c0 == '-' || c0 == '+' || c0 == '.' || is_blank(c0) ||
+        c0 == 'i' || c0 == 'I')
+      kind = parse_number(p, s, n, &iv, &fv, &canonical);
+    if (kind < 0) return fail_oom(p);
+    if (kind == C_INT) rc = dg_colbuild_int(b, iv, s, n, canonical);
+    else if (kind == C_FLOAT) rc = dg_colbuild_float(b, fv, s, n, canonical);
+    else rc = dg_colbuild_string(b, s, n);
+  }
+  return rc < 0 ? fail_oom(p) : 0;
+}
+
+/* ---- header ------------------------------------------------------------- */
+
+static int add_name(dg_csv *p, const char *s, size_t n) {
+  if (p->nnames == p->capnames) {
+    size_t cap = p->capnames ? p->capnames * 2 : 16;
+    char **names = realloc(p->names, cap * sizeof *names);
+    if (!names) return fail_oom(p);
+    p->names = names;
+    p->capnames = cap;
+  }
+  char *name;
+  if (n == 0) {
+    char tmp[40];
+    int len = snprintf(tmp, sizeof tmp, "Unnamed: %zu", p->nnames);
+    name = malloc((size_t)len + 1);
+    if (name) memcpy(name, tmp, (size_t)len + 1);
+  } else {
+    name = malloc(n + 1);
+    if (name) {
+      memcpy(name, s, n);
+      name[n] = '\0';
+    }
+  }
+  if (!name) return fail_oom(p);
+  p->names[p->nnames++] = name;
+  return 0;
+}
+
+static int name_index(char **names, size_t n, const char *name) {
+  for (size_t i = 0; i < n; i++)
+    if (strcmp(names[i], name) == 0) return 1;
+  return 0;
+}
+
+/*
+** Renames duplicates as pandas' C reader does: the second "a" becomes "a.1"
+** (or "a.2" when "a.1" is already a header name), counting per original name.
+*/
+static int dedup_names(dg_csv *p) {
+  size_t n = p->nnames;
+  char **orig = p->names;
+  for (size_t i = 1; i < n; i++) {
+    if (!name_index(orig, i, orig[i])) continue;
+    const char *base = orig[i];
+    size_t count = 1;
+    /* the number of earlier columns named `base` (after renaming) plus one */
+    for (size_t j = 0; j < i; j++)
+      if (strcmp(orig[j], base) == 0) count++;
+    char *name = NULL;
+    for (;; count++) {
+      size_t len = strlen(base) + 24;
+      free(name);
+      name = malloc(len);
+      if (!name) return fail_oom(p);
+      snprintf(name, len, "%s.%zu", base, count - 1);
+      if (!name_index(orig, n, name)) break;
+    }
+    free(orig[i]);
+    orig[i] = name;
+  }
+  return 0;
+}
+
+static int finish_header(dg_csv *p) {
+  p->header_done = 1;
+  if (dedup_names(p) < 0) return -1;
+  p->cols = calloc(p->nnames ? p->nnames : 1, sizeof *p->cols);
+  if (!p->cols) return fail_oom(p);
+  for (size_t i = 0; i < p->nnames; i++) {
+    p->cols[i] = dg_colbuild_new();
+    if (!p->cols[i]) return fail_oom(p);
+    p->ncols++;
+  }
+  return 0;
+}
+
+/* ---- fields and rows ---------------------------------------------------- */
+
+static int end_field(dg_csv *p, const char *s, size_t n) {
+  int rc;
+  if (!p->header_done) {
+    rc = add_name(p, s, n);
+  } else if (p->field_index >= p->ncols) {
+    p->field_index = p->ncols; /* the error names the first extra field */
+    return fail_at(p, p->field_line, p->field_col, "row has more fields than the header's %zu",
+                   p->ncols);
+  } else {
+    rc = store_field(p, p->field_index, s, n);
+  }
+  p->field_index++;
+  dg_buf_reset(&p->field);
+  p->quoted = 0;
+  return rc;
+}
+
+/* The last field of a row has been read (s[0..n)): a blank line is skipped. */
+static int end_row(dg_csv *p, const char *s, size_t n) {
+  if (p->field_index == 0 && !p->quoted) {
+    size_t i = 0;
+    while (i < n && is_blank(s[i])) i++;
+    if (i == n) {
+      dg_buf_reset(&p->field);
+      p->row_started = 0;
+      return 0;
+    }
+  }
+  if (end_field(p, s, n) < 0) return -1;
+  if (!p->header_done) {
+    if (finish_header(p) < 0) return -1;
+  } else {
+    for (size_t i = p->field_index; i < p->ncols; i++)
+      if (dg_colbuild_missing(p->cols[i]) < 0) return fail_oom(p);
+    p->nrows++;
+  }
+  p->field_index = 0;
+  p->row_started = 0;
+  return 0;
+}
+
+/* Bytes that end a run of an unquoted / a quoted field. */
+static const unsigned char stop_unq[256] = {[','] = 1, ['\n'] = 1, ['\r'] = 1, ['"'] = 1};
+static const unsigned char stop_q[256] = {['"'] = 1, ['\n'] = 1};
+static const char utf8_bom[3] = {'\xEF', '\xBB', '\xBF'};
+
+int dg_csv_feed(dg_csv *p, const char *data, size_t n) {
+  if (p->failed) return -1;
+  if (p->frame) return fail_at(p, 0, 0, "CSV input after its end");
+  /* a UTF-8 BOM at the very start, possibly split across chunks */
+  while (p->bom < 3 && n > 0) {
+    if (data[0] != utf8_bom[p->bom]) {
+      size_t k = p->bom; /* a partial BOM was data after all: replay it */
+      p->bom = SIZE_MAX;
+      if (k && dg_csv_feed(p, utf8_bom, k) < 0) return -1;
+      break;
+    }
+    p->bom++;
+    data++;
+    n--;
+    if (p->bom == 3) {
+      p->bom = SIZE_MAX;
+      p->base = p->line_start = 3;
+    }
+  }
+  if (n == 0) return 0;
+  size_t i = 0, run = 0, run_end = 0;
+  /* field bytes so far: p->field + data[run..i) (or data[run..run_end) after a quote) */
+#define FLUSH(end)                                                              \
+  do {                                                                          \
+    if ((end) > run && dg_buf_add(&p->field, data + run, (end) - run) < 0)      \
+      return fail_oom(p);                                                       \
+  } while (0)
+#define FIELD_AT(end, call)                                                     \
+  do {                                                                          \
+    int rc_;                                                                    \
+    if (p->field.len == 0) {                                                    \
+      rc_ = call(p, data + run, (end) - run);                                   \
+    } else {                                                                    \
+      FLUSH(end);                                                               \
+      rc_ = call(p, p->field.data, p->field.len);                               \
+    }                                                                           \
+    if (rc_ < 0) return -1;                                                     \
+  } while (0)
+#define NEWLINE(at)                                                             \
+  do {                                                                          \
+    p->line++;                                                                  \
+    p->line_start = p->base + (at) + 1;                                         \
+  } while (0)
+  while (i < n) {
+    unsigned char c = (unsigned char)data[i];
+    switch (p->state) {
+      case S_START:
+        p->row_started = 1;
+        p->field_line = p->line;
+        p->field_col = p->base + i - p->line_start + 1;
+        run = i;
+        if (c == '"') {
+          p->quoted = 1;
+          p->state = S_Q;
+          i++;
+          run = i;
+        } else if (c == ',') {
+          FIELD_AT(i, end_field);
+          i++;
+        } else if (c == '\n') {
+          FIELD_AT(i, end_row);
+          NEWLINE(i);
+          i++;
+        } else if (c == '\r') {
+          FIELD_AT(i, end_row);
+          NEWLINE(i);
+          p->state = S_CR;
+          i++;
+        } else {
+          p->state = S_UNQ;
+        }
+        break;
+      case S_UNQ:
+        while (i < n && !stop_unq[(unsigned char)data[i]]) i++;
+        if (i == n) break;
+        c = (unsigned char)data[i];
+        if (c == '"')
+          return fail_at(p, p->line, p->base + i - p->line_start + 1,
+                         "a quote inside an unquoted field");
+        if (c == ',') {
+          FIELD_AT(i, end_field);
+          p->state = S_START;
+        } else {
+          FIELD_AT(i, end_row);
+          NEWLINE(i);
+          p->state = c == '\r' ? S_CR : S_START;
+        }
+        i++;
+        break;
+      case S_Q:
+        while (i < n && !stop_q[(unsigned char)data[i]]) i++;
+        if (i == n) break;
+        if (data[i] == '\n') {
+          NEWLINE(i);
+          i++;
+          break;
+        }
+        run_end = i; /* the quote: closing, or the first of a doubled pair */
+        p->state = S_QQ;
+        i++;
+        break;
+      case S_QQ:
+        if (c == '"') {
+          FLUSH(run_end);
+          if (dg_buf_addc(&p->field, '"') < 0) return fail_oom(p);
+          i++;
+          run = i;
+          p->state = S_Q;
+        } else if (c == ',') {
+          FIELD_AT(run_end, end_field);
+          i++;
+          p->state = S_START;
+        } else if (c == '\n' || c == '\r') {
+          FIELD_AT(run_end, end_row);
+          NEWLINE(i);
+          i++;
+          p->state = c == '\r' ? S_CR : S_START;
+        } else {
+          return fail_at(p, p->line, p->base + i - p->line_start + 1,
+                         "unexpected text after a closing quote");
+        }
+        break;
+      case S_CR:
+        p->state = S_START;
+        if (c == '\n') {
+          p->line_start = p->base + i + 1;
+          i++;
+        }
+        break;
+    }
+  }
+  /* keep the unfinished field's bytes for the next chunk */
+  if (p->state == S_UNQ || p->state == S_Q) FLUSH(n);
+  else if (p->state == S_QQ) FLUSH(run_end);
+  p->base += n;
+#undef FLUSH
+#undef FIELD_AT
+#undef NEWLINE
+  return 0;
+}
+
+int dg_csv_finish(dg_csv *p) {
+  if (p->failed) return -1;
+  if (p->frame) return 0;
+  if (p->bom > 0 && p->bom < 3) { /* input shorter than a BOM */
+    size_t k = p->bom;
+    p->bom = SIZE_MAX;
+    if (dg_csv_feed(p, utf8_bom, k) < 0) return -1;
+  }
+  if (p->state == S_Q)
+    return fail_at(p, p->field_line, p->field_col, "unterminated quoted field");
+  if ((p->state == S_START && p->row_started) || p->state == S_UNQ || p->state == S_QQ) {
+    if (end_row(p, p->field.data ? p->field.data : "", p->field.len) < 0) return -1;
+  }
+  if (!p->header_done && p->nnames == 0 && finish_header(p) < 0) return -1;
+  dg_frame *f = dg_frame_new(p->ncols);
+  if (!f) return fail_oom(p);
+  for (size_t i = 0; i < p->ncols; i++) {
+    if (dg_colbuild_finish(p->cols[i], &f->cols[i]) < 0) {
+      dg_frame_free(f);
+      return fail_oom(p);
+    }
+    f->cols[i].name = p->names[i];
+    p->names[i] = NULL;
+  }
+  f->nrows = p->nrows;
+  p->frame = f;
+  return 0;
+}
+
+/* ---- number formatting -------------------------------------------------- */
+
+size_t dg_csv_format_int(int64_t v, char out[24]) {
+  char tmp[24];
+  size_t n = 0;
+  uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+  do {
+    tmp[n++] = (char)('0' + u % 10);
+    u /= 10;
+  } while (u);
+  size_t k = 0;
+  if (v < 0) out[k++] = '-';
+  while (n) out[k++] = tmp[--n];
+  out[k] = '\0';
+  return k;
+}
+
+/* Lays out digits (no dot) with decimal exponent decpt (x = 0.DIGITS * 10^decpt) as repr does. */
+static size_t layout(int neg, const char *digits, int nd, int decpt, char out[32]) {
+  size_t k = 0;
+  if (neg) out[k++] = '-';
+  if (decpt > -4 && decpt <= 16) {
+    if (decpt <= 0) {
+      out[k++] = '0';
+      out[k++] = '.';
+      for (int z = 0; z < -decpt; z++) out[k++] = '0';
+      for (int j = 0; j < nd; j++) out[k++] = digits[j];
+    } else {
+      for (int j = 0; j < decpt; j++) out[k++] = j < nd ? digits[j] : '0';
+      out[k++] = '.';
+      if (nd > decpt)
+        for (int j = decpt; j < nd; j++) out[k++] = digits[j];
+      else
+        out[k++] = '0';
+    }
+  } else {
+    out[k++] = digits[0];
+    if (nd > 1) {
+      out[k++] = '.';
+      for (int j = 1; j < nd; j++) out[k++] = digits[j];
+    }
+    int e = decpt - 1;
+    out[k++] = 'e';
+    out[k++] = e < 0 ? '-' : '+';
+    if (e < 0) e = -e;
+    if (e >= 100) out[k++] = (char)('0' + e / 100);
+    out[k++] = (char)('0' + e / 10 % 10);
+    out[k++] = (char)('0' + e % 10);
+  }
+  out[k] = '\0';
+  return k;
+}
+
+/*
+** Digits of "%.*e" output s (prec of them, kept in digits[0..prec)): *nd is the
+** count without trailing zeros; returns decpt (x = 0.DIGITS * 10^decpt).
+*/
+static int sci_digits(const char *s, char *digits, int *nd, int prec) {
+  int n = 0;
+  const char *q = s;
+  for (; *q && *q != 'e'; q++)
+    if (*q >= '0' && *q <= '9' && n < prec) digits[n++] = *q;
+  digits[n] = '\0';
+  while (n > 1 && digits[n - 1] == '0') n--;
+  *nd = n;
+  return atoi(q + 1) + 1;
+}
+
+size_t dg_csv_format_float(double x, char out[32]) {
+  if (isnan(x)) { memcpy(out, "nan", 4); return 3; }
+  if (isinf(x)) {
+    if (x < 0) { memcpy(out, "-inf", 5); return 4; }
+    memcpy(out, "inf", 4);
+    return 3;
+  }
+  int neg = signbit(x) != 0;
+  double a = neg ? -x : x;
+  if (a == 0) {
+    if (neg) { memcpy(out, "-0.0", 5); return 4; }
+    memcpy(out, "0.0", 4);
+    return 3;
+  }
+  char digits[32];
+  /* fast path: the shortest decimal with k fractional digits, exact test */
+  if (a >= 1e-4 && a < 1e15) {
+    for (int k = 0; k <= 19; k++) {
+      double scaled = a * pow10_exact[k];
+      if (scaled >= 9007199254740992.0) break;
+      double m = nearbyint(scaled);
+      if (m / pow10_exact[k] == a) {
+        char md[24];
+        size_t len = dg_csv_format_int((int64_t)m, md);
+        /* md holds the digits of m (m >= 1 since a > 0); the value is m * 10^-k */
+        int decpt = (int)len - k;
+        int nd = (int)len;
+        while (nd > 1 && md[nd - 1] == '0') nd--;
+        return layout(neg, md, nd, decpt, out);
+      }
+    }
+  }
+  /* general path: the fewest digits that read back (15 to 17 for normal numbers) */
+  int start = a < 2.2250738585072014e-308 ? 1 : 15;
+  uint64_t bits;
+  memcpy(&bits, &a, sizeof bits);
+  int pow2 = (bits & ((1ULL << 52) - 1)) == 0;
+  for (int prec = start; prec <= 17; prec++) {
+    char s[40];
+    int nd;
+    snprintf(s, sizeof s, "%.*e", prec - 1, a);
+    int decpt = sci_digits(s, digits, &nd, prec);
+    if (strtod(s, NULL) == a) return layout(neg, digits, nd, decpt, out);
+    if (pow2) {
+      /* at a power of two the gap below is half the gap above: the decimal one
+         unit above the nearest may read back while the nearest does not */
+      int j = prec - 1;
+      while (j >= 0 && digits[j] == '9') digits[j--] = '0';
+      if (j < 0) {
+        digits[0] = '1';
+        decpt++;
+      } else {
+        digits[j]++;
+      }
+      snprintf(s, sizeof s, "0.%.*se%d", prec, digits, decpt);
+      if (strtod(s, NULL) == a) {
+        nd = prec;
+        while (nd > 1 && digits[nd - 1] == '0') nd--;
+        return layout(neg, digits, nd, decpt, out);
+      }
+    }
+  }
+  return 0; /* not reached: 17 digits always read back */
+}
+
+/* ---- writer ------------------------------------------------------------- */
+
+/* QUOTE_MINIMAL: the separator, the quote and line-end bytes force quoting. */
+static const unsigned char needs_quote[256] = {[','] = 1, ['"'] = 1, ['\n'] = 1, ['\r'] = 1};
+
+static void add_field(dg_buf *out, const char *s, size_t n) {
+  int q = 0;
+  for (size_t i = 0; i < n; i++)
+    if (needs_quote[(unsigned char)s[i]]) { q = 1; break; }
+  if (!q) {
+    dg_buf_add(out, s, n);
+    return;
+  }
+  dg_buf_addc(out, '"');
+  const char *p = s, *e = s + n;
+  while (p < e) {
+    const char *qt = memchr(p, '"', (size_t)(e - p));
+    if (!qt) {
+      dg_buf_add(out, p, (size_t)(e - p));
+      break;
+    }
+    dg_buf_add(out, p, (size_t)(qt - p) + 1);
+    dg_buf_addc(out, '"');
+    p = qt + 1;
+  }
+  dg_buf_addc(out, '"');
+}
+
+static void add_cell(dg_buf *out, const dg_column *c, size_t r, int single) {
+  char tmp[32];
+  size_t n;
+  if (dg_column_missing(c, r)) {
+    if (single) dg_buf_add(out, "\"\"", 2);
+    return;
+  }
+  switch (c->type) {
+    case DG_INT:
+      n = dg_csv_format_int(((const int64_t *)c->data)[r], tmp);
+      dg_buf_add(out, tmp, n);
+      break;
+    case DG_FLOAT:
+      n = dg_csv_format_float(((const double *)c->data)[r], tmp);
+      dg_buf_add(out, tmp, n);
+      break;
+    case DG_BOOL:
+      if (((const uint8_t *)c->data)[r]) dg_buf_add(out, "True", 4);
+      else dg_buf_add(out, "False", 5);
+      break;
+    case DG_STRING: {
+      const char *s = dg_column_str(c, r, &n);
+      if (n == 0 && single) dg_buf_add(out, "\"\"", 2);
+      else add_field(out, s, n);
+      break;
+    }
+  }
+}
+
+void dg_csv_writer_init(dg_csv_writer *w, const dg_frame *f) {
+  memset(w, 0, sizeof *w);
+  w->f = f;
+}
+
+int dg_csv_writer_next(dg_csv_writer *w, dg_buf *out) {
+  const dg_frame *f = w->f;
+  int single = f->ncols == 1;
+  if (!w->header_done) {
+    for (size_t j = 0; j < f->ncols; j++) {
+      if (j) dg_buf_addc(out, ',');
+      const char *name = f->cols[j].name ? f->cols[j].name : "";
+      if (single && !*name) dg_buf_add(out, "\"\"", 2);
+      else add_field(out, name, strlen(name));
+    }
+    dg_buf_addc(out, '\n');
+    w->header_done = 1;
+    return out->failed ? -1 : 1;
+  }
+  if (w->row >= f->nrows) return 0;
+  size_t start = out->len;
+  while (w->row < f->nrows && out->len - start < 65536) {
+    for (size_t j = 0; j < f->ncols; j++) {
+      if (j) dg_buf_addc(out, ',');
+      add_cell(out, &f->cols[j], w->row, single);
+    }
+    dg_buf_addc(out, '\n');
+    w->row++;
+  }
+  return out->failed ? -1 : 1;
+}
+
+int dg_csv_write(const dg_frame *f, dg_csv_out fn, void *ctx) {
+  dg_csv_writer w;
+  dg_buf out;
+  dg_buf_init(&out);
+  dg_csv_writer_init(&w, f);
+  int rc;
+  while ((rc = dg_csv_writer_next(&w, &out)) == 1) {
+    if (fn(ctx, out.data, out.len) < 0) {
+      rc = -1;
+      break;
+    }
+    dg_buf_reset(&out);
+  }
+  dg_buf_free(&out);
+  return rc;
+}
