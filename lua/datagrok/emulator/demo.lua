@@ -18,6 +18,8 @@ M.ADMINISTRATORS = "1ab8b38d-9c4e-4b1e-81c3-ae2bde3e12c5"
 M.CHEMISTS = "c4e70000-9a50-11e6-9cc9-00000000c4e7"
 M.ALICE = "a11ce000-9a50-11e6-9cc9-00000000a11c"
 M.BOB = "b0b00000-9a50-11e6-9cc9-00000000b0b0"
+M.ALICE_GROUP = "a11ce000-9a50-11e6-9cc9-00000000a11d"
+M.BOB_GROUP = "b0b00000-9a50-11e6-9cc9-00000000b0b1"
 M.DEMOG = "de300000-9a50-11e6-9cc9-00000000de30"
 M.ROWS = 300
 
@@ -51,10 +53,10 @@ local DEMO_FILES = {
 function M.seed(state)
   if state.meta.demo then return end
   local admin = users.ensure_admin(state)
-  local alice = users.add(state, { id = M.ALICE, login = "alice", firstName = "Alice", lastName = "Smith",
-                                   email = "alice@datagrok.local" })
-  local bob = users.add(state, { id = M.BOB, login = "bob", firstName = "Bob", lastName = "Jones",
-                                 email = "bob@datagrok.local" })
+  local alice = users.add(state, { id = M.ALICE, group_id = M.ALICE_GROUP, login = "alice",
+                                   firstName = "Alice", lastName = "Smith", email = "alice@datagrok.local" })
+  local bob = users.add(state, { id = M.BOB, group_id = M.BOB_GROUP, login = "bob",
+                                 firstName = "Bob", lastName = "Jones", email = "bob@datagrok.local" })
   local function group(id, name, description)
     local g = groups.new_record({ id = id, name = name, description = description })
     state.groups[g.id] = g

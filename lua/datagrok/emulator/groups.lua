@@ -190,10 +190,12 @@ local function members_or_memberships(state, req, id, side)
   return reply.json(out)
 end
 
---- Resolves the far end of a relation in a saved group's body; creates it when it is new.
-local function resolve_end(state, v, where, created)
+--- Resolves the far end of a relation in a saved group's body without changing the
+-- state: an existing group id, or a new group record to create (from a name).
+local function resolve_end(state, v, where, pending)
   if type(v) ~= "table" then reply.bad_request(where .. " must be a group object") end
   if type(v.id) == "string" and state.groups[v.id] then return v.id end
+  if type(v.id) == "string" and pending[v.id] then return v.id end
   if type(v.name) ~= "string" or v.name == "" then
     if v.id ~= nil and v.id ~= null then reply.not_found("group", v.id) end
     reply.bad_request(where .. " needs an id or a name")
@@ -206,30 +208,36 @@ local function resolve_end(state, v, where, created)
   local rec = M.new_record({ id = id, name = v.name, friendlyName = type(v.friendlyName) == "string"
                              and v.friendlyName or nil, description = type(v.description) == "string"
                              and v.description or nil, personal = v.personal == true, hidden = v.hidden == true })
-  state.groups[rec.id] = rec
-  created[#created + 1] = rec.id
+  pending[rec.id] = rec
   return rec.id
 end
 
---- Replaces the relations on one side of group g with those listed in the body.
-local function replace_relations(state, g, list, side, where)
-  if list == nil or list == null then return end
+--- Checks the relations listed on one side of group g_id; returns the plan (nil when
+-- the body does not list that side). Raises before anything is changed.
+local function plan_relations(state, g_id, list, side, where, pending)
+  if list == nil or list == null then return nil end
   if type(list) ~= "table" then reply.bad_request(where .. " must be an array") end
   local other = side == "parent" and "child" or "parent"
-  local created, wanted = {}, {}
+  local plan = {}
   for i, rel in ipairs(list) do
     if type(rel) ~= "table" then reply.bad_request(("%s[%d] must be a relation object"):format(where, i)) end
-    local far = resolve_end(state, rel[other], ("%s[%d].%s"):format(where, i, other), created)
-    if far == g.id then reply.bad_request(("%s[%d]: a group cannot contain itself"):format(where, i)) end
-    wanted[#wanted + 1] = { id = type(rel.id) == "string" and rel.id ~= "" and rel.id or nil,
-                            far = far, admin = rel.isAdmin == true }
+    local far = resolve_end(state, rel[other], ("%s[%d].%s"):format(where, i, other), pending)
+    if far == g_id then reply.bad_request(("%s[%d]: a group cannot contain itself"):format(where, i)) end
+    plan[#plan + 1] = { id = type(rel.id) == "string" and rel.id ~= "" and rel.id or nil,
+                        far = far, admin = rel.isAdmin == true }
   end
+  return plan
+end
+
+--- Replaces the relations on one side of group g_id with the planned ones.
+local function apply_relations(state, g_id, plan, side)
+  if not plan then return end
   for id, r in pairs(state.relations) do
-    if r[side] == g.id then state.relations[id] = nil end
+    if r[side] == g_id then state.relations[id] = nil end
   end
-  for _, w in ipairs(wanted) do
-    local parent, child = g.id, w.far
-    if side == "child" then parent, child = w.far, g.id end
+  for _, w in ipairs(plan) do
+    local parent, child = g_id, w.far
+    if side == "child" then parent, child = w.far, g_id end
     local rid = w.id
     if rid and state.relations[rid] then rid = nil end -- an id reused for another pair
     M.relate(state, parent, child, w.admin, rid)
@@ -243,16 +251,23 @@ local function save_group(req, state)
   if id ~= nil and id ~= null and (type(id) ~= "string" or id == "") then
     reply.bad_request("group.id must be a string")
   end
-  local g = (type(id) == "string") and state.groups[id] or nil
   for _, k in ipairs({ "name", "friendlyName", "description" }) do
     local v = body[k]
     if v ~= nil and v ~= null and type(v) ~= "string" then reply.bad_request(("group.%s must be a string"):format(k)) end
   end
+  local g = (type(id) == "string") and state.groups[id] or nil
   if not g and (type(body.name) ~= "string" or body.name == "") then
     reply.bad_request("a new group needs a name")
   end
+  local g_id = g and g.id or (type(id) == "string" and id) or core.uuid4()
+  -- validate everything first: a refused save changes nothing
+  local pending, kids, pars = {}, nil, nil
+  if reply.bool_arg(req, "saveRelations") then
+    kids = plan_relations(state, g_id, body.children, "parent", "children", pending)
+    pars = plan_relations(state, g_id, body.parents, "child", "parents", pending)
+  end
   if not g then
-    g = M.new_record({ id = type(id) == "string" and id or nil, name = body.name })
+    g = M.new_record({ id = g_id, name = body.name })
     state.groups[g.id] = g
   end
   if type(body.name) == "string" and body.name ~= "" then g.name = body.name end
@@ -262,10 +277,9 @@ local function save_group(req, state)
   if type(body.personal) == "boolean" then g.personal = body.personal end
   if type(body.hidden) == "boolean" then g.hidden = body.hidden end
   g.updatedOn = reply.now()
-  if reply.bool_arg(req, "saveRelations") then
-    replace_relations(state, g, body.children, "parent", "children")
-    replace_relations(state, g, body.parents, "child", "parents")
-  end
+  for pid, rec in pairs(pending) do state.groups[pid] = rec end
+  apply_relations(state, g.id, kids, "parent")
+  apply_relations(state, g.id, pars, "child")
   state:save_all("groups", "relations")
   return reply.json(M.full(state, g))
 end

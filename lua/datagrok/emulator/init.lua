@@ -168,7 +168,13 @@ function Server:route(req)
     return reply.api_error(404, ("no route for %s %s"):format(req.method, req.path))
   end
   if not route.public then require("datagrok.emulator.auth").authenticate(req, self.state) end
-  return route.fn(req, self.state, table.unpack(caps, 1, caps.n))
+  if req.method == "GET" or req.method == "HEAD" then
+    return route.fn(req, self.state, table.unpack(caps, 1, caps.n))
+  end
+  local ok, res = pcall(route.fn, req, self.state, table.unpack(caps, 1, caps.n))
+  if ok then return res end
+  self.state:reload() -- a refused or failed change leaves nothing half-applied in memory
+  error(res, 0)
 end
 
 --- The entry point called by src/emulator.c for every request.

@@ -39,20 +39,26 @@ function M.open(dir)
   fs.mkdirs(self.tables_dir)
   fs.mkdirs(self.files_dir)
   fs.mkdirs(self.tmp_dir)
+  self:reload()
+  return self
+end
+
+--- Reads every collection back from disk (after a refused change, so that memory
+-- never holds what was not saved). Raises when a state file is corrupt.
+function State:reload()
   for _, name in ipairs(M.COLLECTIONS) do
     local path = self:path_of(name)
     local text = read_file(path)
     if text then
       local ok, v = pcall(json.decode, text)
       if not ok or type(v) ~= "table" then
-        error(("corrupt emulator state %s: %s"):format(path, tostring(v.message or v)), 0)
+        error(("corrupt emulator state %s: %s"):format(path, tostring(type(v) == "table" and v.message or v)), 0)
       end
       self[name] = v
     else
       self[name] = {}
     end
   end
-  return self
 end
 
 function State:path_of(collection)
