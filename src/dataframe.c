@@ -1096,12 +1096,21 @@ int dg_csv_push_result(lua_State *L, dg_csv *p, const char *what) {
   return 0;
 }
 
-/* DataFrame.from_csv(text) -> DataFrame; raises datagrok.Error CSV (line, column) */
+/*
+** DataFrame.from_csv(text [, chunk_size]) -> DataFrame; raises datagrok.Error
+** CSV (fields line, column). chunk_size feeds the parser that many bytes at a
+** time, as a download does (for tests; default: all at once).
+*/
 static int df_from_csv(lua_State *L) {
   size_t n;
   const char *text = luaL_checklstring(L, 1, &n);
+  lua_Integer chunk = luaL_optinteger(L, 2, (lua_Integer)(n ? n : 1));
+  luaL_argcheck(L, chunk > 0, 2, "chunk size must be positive");
   dg_csv *p = dg_csv_newud(L);
-  dg_csv_feed(p, text, n);
+  for (size_t off = 0; off < n; off += (size_t)chunk) {
+    size_t k = n - off < (size_t)chunk ? n - off : (size_t)chunk;
+    if (dg_csv_feed(p, text + off, k) < 0) break;
+  }
   if (dg_csv_push_result(L, p, "CSV text") < 0) return lua_error(L);
   return 1;
 }
