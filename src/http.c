@@ -597,6 +597,9 @@ static CURLcode setup_hop(http_call *c, const char *method, int with_body, int s
   SET(CURLOPT_XFERINFOFUNCTION, on_progress);
   SET(CURLOPT_XFERINFODATA, c);
   SET(CURLOPT_NOPROGRESS, 0L);
+  /* libcurl silently resends a request once when a reused connection dies before
+     any answer; for a call that must never run twice, use a fresh connection. */
+  if (!rq->idempotent) SET(CURLOPT_FRESH_CONNECT, 1L);
 
   if (strcmp(method, "GET") == 0) {
     SET(CURLOPT_HTTPGET, 1L);
