@@ -20,7 +20,9 @@
 **     float beyond double's range ("1e999") is a string, as in pandas. Columns
 **     with missing values keep their type (pandas' Int64/boolean dtypes); an
 **     all-missing column is float, a column of a header-only file is string.
-**     When a column widens to string, earlier cells keep their exact text;
+**     When a column widens to string, earlier cells keep their exact text.
+**     Floats are read correctly rounded (as Python's float() and pandas'
+**     float_precision="round_trip"; pandas' default parser can be 1 ulp off);
 **   - errors (never a crash) name the line and column (1-based, bytes): an
 **     unterminated quoted field, a row with more fields than the header, a
 **     quote inside an unquoted field, text after a closing quote. A row with
