@@ -15,7 +15,8 @@
 --
 -- Test hook (with --faults): POST /_emulator/sync_parts with a JSON array of
 -- {name=, body=, status=, etag=} appends those parts to the next sync answer (consumed),
--- so a spec can send hostile names such as "../evil".
+-- so a spec can send hostile names such as "../evil"; an empty array makes the next
+-- answer a multipart body with zero parts.
 local reply = require "datagrok.emulator.reply"
 local files = require "datagrok.emulator.files"
 local fs = require "datagrok.emulator.fs"
@@ -57,6 +58,36 @@ function M.arm_extra_parts(req)
   return reply.json({ armed = #list })
 end
 
+--- The answer with the test hook's parts appended, built here as one body: part
+-- headers may then carry bytes a real header cannot (NUL, CR, control characters).
+function M.raw_answer(parts, extra)
+  local boundary = "dg-sync-test-boundary"
+  local out = {}
+  local function add(headers, body)
+    out[#out + 1] = "--" .. boundary .. "\r\n"
+    for k, v in pairs(headers) do out[#out + 1] = k .. ": " .. v .. "\r\n" end
+    out[#out + 1] = "\r\n" .. body .. "\r\n"
+  end
+  for _, p in ipairs(parts) do
+    local body = p.body
+    if p.file then
+      local f = assert(io.open(p.file, "rb"))
+      body = f:read("a")
+      f:close()
+    end
+    add(p.headers, body)
+  end
+  for _, p in ipairs(extra) do
+    local h = { ["Content-Disposition"] = disposition(p.name) }
+    if p.status then h["X-File-Status"] = p.status end
+    if p.etag then h["X-File-E-Tag"] = p.etag end
+    add(h, p.body or "")
+  end
+  out[#out + 1] = "--" .. boundary .. "--\r\n"
+  return { status = 200, headers = { ["Content-Type"] = "multipart/form-data; boundary=" .. boundary },
+           body = table.concat(out) }
+end
+
 --- The sync route handler.
 function M.handle(req, state, connector, path)
   local have = reply.body_json(req, {})
@@ -85,6 +116,9 @@ function M.handle(req, state, connector, path)
   local extra = armed
   armed = nil
   if #names == 0 and not extra then return { status = 204, headers = {} } end
+  if extra and #extra == 0 then -- the hook's "answer with zero parts"
+    return { status = 200, headers = {}, parts = {}, multipart = "form-data" }
+  end
   table.sort(names)
 
   local parts = {}
@@ -112,12 +146,7 @@ function M.handle(req, state, connector, path)
                             file = base .. "/" .. rel }
     end
   end
-  for _, p in ipairs(extra or {}) do
-    local h = { ["Content-Disposition"] = disposition(p.name) }
-    if p.status then h["X-File-Status"] = p.status end
-    if p.etag then h["X-File-E-Tag"] = p.etag end
-    parts[#parts + 1] = { headers = h, body = p.body or "" }
-  end
+  if extra then return M.raw_answer(parts, extra) end
   return { status = 200, headers = {}, parts = parts, multipart = "form-data" }
 end
 
