@@ -136,13 +136,14 @@ end
 --- One HTTP request with curl. opts: body (string), body_file (path), headers (table),
 -- key (false: no Authorization; a string: sent verbatim; default "Bearer <key>"),
 -- output (a file for the body instead of memory), max_time (seconds), query (string).
+-- The path is sent as given (--path-as-is: `..` is not resolved by curl).
 -- Returns {status = <number or 0 when the connection failed>, headers = {lower-case name
 -- = value}, body = <string>, curl_exit = <curl's exit code>, time = <seconds>}.
 function Emulator:http(method, path, opts)
   opts = opts or {}
   local hfile = os.tmpname()
   local bfile = opts.output or os.tmpname()
-  local cmd = { "curl", "-s", "-X", q(method), "-D", q(hfile), "-o", q(bfile),
+  local cmd = { "curl", "-s", "--path-as-is", "-X", q(method), "-D", q(hfile), "-o", q(bfile),
                 "-w", q("%{http_code} %{time_total}") }
   if opts.max_time then cmd[#cmd + 1] = "--max-time " .. tonumber(opts.max_time) end
   local auth = opts.key

@@ -221,6 +221,9 @@ local function plan_relations(state, g_id, list, side, where, pending)
   local plan = {}
   for i, rel in ipairs(list) do
     if type(rel) ~= "table" then reply.bad_request(("%s[%d] must be a relation object"):format(where, i)) end
+    if type(rel[other]) == "table" and rel[other].id == g_id then
+      reply.bad_request(("%s[%d]: a group cannot contain itself"):format(where, i))
+    end
     local far = resolve_end(state, rel[other], ("%s[%d].%s"):format(where, i, other), pending)
     if far == g_id then reply.bad_request(("%s[%d]: a group cannot contain itself"):format(where, i)) end
     plan[#plan + 1] = { id = type(rel.id) == "string" and rel.id ~= "" and rel.id or nil,
