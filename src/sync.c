@@ -192,6 +192,7 @@ typedef struct sync_run {
   double max_delete_pct; /* < 0: none */
   int in_transfer;
   int checkpoints_done;
+  size_t checkpoint_files; /* files per checkpoint */
   int deletes_applied;   /* r->deleted now lists real deletes */
   /* a failure stashed inside a callback, raised after the transfer */
   const char *abort_code;
@@ -685,7 +686,7 @@ static int on_part_end(void *ctx) {
   r->bytes += r->part_bytes;
   r->kind = PART_SKIP;
   progress(r, 0);
-  if (r->npending >= CHECKPOINT_FILES || now_seconds() - r->last_checkpoint >= CHECKPOINT_SECONDS)
+  if (r->npending >= r->checkpoint_files || now_seconds() - r->last_checkpoint >= CHECKPOINT_SECONDS)
     return checkpoint(r) ? 1 : 0;
   return 0;
 oom:
@@ -995,7 +996,9 @@ int dg_sync_dir(lua_State *L) {
     lua_getfield(L, opts, "dry_run");
     lua_getfield(L, opts, "allow_empty");
     lua_getfield(L, opts, "max_delete");
-    /* 8 ext, 9 recursive, 10 sync_meta_file, 11 dry_run, 12 allow_empty, 13 max_delete */
+    lua_getfield(L, opts, "checkpoint_files");
+    /* 8 ext, 9 recursive, 10 sync_meta_file, 11 dry_run, 12 allow_empty, 13 max_delete,
+       14 checkpoint_files */
     if (!lua_isnil(L, 8)) ext = luaL_checkstring(L, 8);
     if (!lua_isnil(L, 9)) recursive = lua_toboolean(L, 9);
     if (!lua_isnil(L, 10)) meta_name = luaL_checkstring(L, 10);
@@ -1005,16 +1008,19 @@ int dg_sync_dir(lua_State *L) {
     ext = luaL_optstring(L, 5, NULL);
     if (!lua_isnoneornil(L, 6)) recursive = lua_toboolean(L, 6);
     meta_name = luaL_optstring(L, 7, meta_name);
-    lua_settop(L, 13);
+    lua_settop(L, 14);
   }
+  lua_Integer every = luaL_optinteger(L, 14, CHECKPOINT_FILES);
+  luaL_argcheck(L, every > 0, opts ? 5 : 7, "checkpoint_files must be positive");
   luaL_argcheck(L, *dir, 4, "dir must not be empty");
   luaL_argcheck(L, *meta_name && !strchr(meta_name, '/') && strcmp(meta_name, ".") &&
                 strcmp(meta_name, ".."), opts ? 5 : 7,
                 "sync_meta_file must be a plain file name inside dir");
 
-  sync_run *r = run_new(L); /* 14 */
+  sync_run *r = run_new(L); /* 15 */
   lua_toclose(L, -1);
   r->dry_run = dry_run;
+  r->checkpoint_files = (size_t)every;
   if (opts) parse_max_delete(L, r, 13, 5);
   if (!(r->meta_name = strdup(meta_name)) || !(r->mp = malloc(sizeof *r->mp)))
     return luaL_error(L, "not enough memory");

@@ -11,7 +11,9 @@
 ** session:sync_dir(connector, remote_path, dir [, ext [, recursive [, sync_meta_file]]])
 ** session:sync_dir(connector, remote_path, dir, opts)
 **   opts: ext, recursive (default true), sync_meta_file (default ".sync_meta.json",
-**   a plain file name inside dir), dry_run, max_delete (a count or "N%"), allow_empty.
+**   a plain file name inside dir), dry_run, max_delete (a count or "N%"), allow_empty,
+**   checkpoint_files (files per metadata checkpoint, default 256; one also happens
+**   when a part ends 2 s after the last).
 ** Returns the report {written=, deleted=, unchanged=, failed= (sorted relative
 ** paths), bytes=, dry_run=, would_stop= (dry run only: the guard a real run hits)}.
 ** Raises datagrok.Error: LOCKED (another run holds dir), UNSAFE_SYNC (empty-remote
