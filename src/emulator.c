@@ -10,8 +10,10 @@
 ** What Lua returns (lua/datagrok/emulator/init.lua builds it):
 **   {status=, headers={name=value}, body=string}
 **   {status=, headers=, file=path}                 served from the descriptor
-**   {status=, headers=, parts={{headers=, body=|file=}, ...} [, multipart="form-data"]
-**    [, boundary=]}                                streamed part by part
+**   {status=, headers=, parts={{headers=|raw_headers=, body=|file=}, ...}
+**    [, multipart="form-data"]
+**    [, boundary=]}  streamed part by part; raw_headers = the header lines verbatim
+**                    ("Name: value\r\n" each), any bytes
 **   fault = {action="reset"|"stall"|"truncate", after_bytes=, stall_seconds=}
 **     reset: the connection is closed without a response;
 **     stall without after_bytes: nothing is sent for stall_seconds, then the
@@ -358,33 +360,38 @@ static void copy_headers(lua_State *L, int idx, dg_buf *out, int *count) {
   }
 }
 
-/* Converts the multipart parts array at idx into segments of r. */
+/*
+** Converts the multipart parts array at idx into segments of r. The scratch buffers
+** are userdata (freed by the GC) because any step may raise.
+*/
 static void copy_parts(lua_State *L, int idx, reply *r, const char *boundary) {
   lua_Integer n = luaL_len(L, idx);
-  dg_buf pre;
-  dg_buf_init(&pre);
+  dg_buf *pre = dg_buf_newud(L);
+  dg_buf *hb = dg_buf_newud(L);
   for (lua_Integer i = 1; i <= n; i++) {
     lua_geti(L, idx, i);
     int part = lua_gettop(L);
     if (!lua_istable(L, part)) luaL_error(L, "multipart part %d is not a table", (int)i);
-    dg_buf_reset(&pre);
-    dg_buf_printf(&pre, "--%s\r\n", boundary);
-    dg_buf hb;
-    dg_buf_init(&hb);
-    lua_getfield(L, part, "headers");
-    copy_headers(L, lua_gettop(L), &hb, NULL);
-    for (size_t o = 0; o < hb.len;) {
-      const char *k = hb.data + o;
-      const char *v = k + strlen(k) + 1;
-      dg_buf_printf(&pre, "%s: %s\r\n", k, v);
-      o = (size_t)(v - hb.data) + strlen(v) + 1;
+    dg_buf_reset(pre);
+    dg_buf_printf(pre, "--%s\r\n", boundary);
+    lua_getfield(L, part, "raw_headers");
+    if (lua_type(L, -1) == LUA_TSTRING) { /* sent verbatim: any bytes, for hostile tests */
+      size_t rl;
+      const char *raw = lua_tolstring(L, -1, &rl);
+      dg_buf_add(pre, raw, rl);
+    } else {
+      dg_buf_reset(hb);
+      lua_getfield(L, part, "headers");
+      copy_headers(L, lua_gettop(L), hb, NULL);
+      for (size_t o = 0; o < hb->len;) {
+        const char *k = hb->data + o;
+        const char *v = k + strlen(k) + 1;
+        dg_buf_printf(pre, "%s: %s\r\n", k, v);
+        o = (size_t)(v - hb->data) + strlen(v) + 1;
+      }
     }
-    dg_buf_free(&hb);
-    dg_buf_adds(&pre, "\r\n");
-    if (pre.failed || add_mem_segment(r, pre.data, pre.len)) {
-      dg_buf_free(&pre);
-      luaL_error(L, "not enough memory");
-    }
+    dg_buf_adds(pre, "\r\n");
+    if (pre->failed || add_mem_segment(r, pre->data, pre->len)) luaL_error(L, "not enough memory");
     lua_getfield(L, part, "file");
     lua_getfield(L, part, "body");
     if (lua_type(L, -2) == LUA_TSTRING) {
@@ -399,11 +406,12 @@ static void copy_parts(lua_State *L, int idx, reply *r, const char *boundary) {
     if (add_mem_segment(r, "\r\n", 2)) luaL_error(L, "not enough memory");
     lua_settop(L, part - 1);
   }
-  dg_buf_reset(&pre);
-  dg_buf_printf(&pre, "--%s--\r\n", boundary);
-  int failed = pre.failed || add_mem_segment(r, pre.data, pre.len);
-  dg_buf_free(&pre);
-  if (failed) luaL_error(L, "not enough memory");
+  dg_buf_reset(pre);
+  dg_buf_printf(pre, "--%s--\r\n", boundary);
+  if (pre->failed || add_mem_segment(r, pre->data, pre->len)) luaL_error(L, "not enough memory");
+  dg_buf_free(pre);
+  dg_buf_free(hb);
+  lua_pop(L, 2);
 }
 
 /* Reads the Lua response table at idx into r (raises on a malformed one). */

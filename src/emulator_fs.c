@@ -6,6 +6,7 @@
 */
 #define _XOPEN_SOURCE 700 /* nftw */
 #include "emulator.h"
+#include "atomic_file.h"
 #include "error.h"
 
 #include <dirent.h>
@@ -19,7 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* fsyncs the directory that holds path (so a rename in it survives a crash). */
+/* fsyncs the directory that holds path (so a rename or unlink in it survives a crash). */
 static int sync_parent(const char *path) {
   char dir[4096];
   const char *slash = strrchr(path, '/');
@@ -33,38 +34,20 @@ static int sync_parent(const char *path) {
   return rc;
 }
 
-/* Writes all n bytes; -1 with errno on failure. */
-static int write_all(int fd, const char *p, size_t n) {
-  while (n > 0) {
-    ssize_t w = write(fd, p, n);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      return -1;
-    }
-    p += w;
-    n -= (size_t)w;
-  }
-  return 0;
-}
-
-/* fs.write_atomic(path, data) -> true. The old content or the new, never a mix. */
+/* fs.write_atomic(path, data) -> true. The old content or the new, never a mix (atomic_file.h). */
 static int l_write_atomic(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
   size_t n;
   const char *data = luaL_checklstring(L, 2, &n);
-  char tmp[4200];
-  snprintf(tmp, sizeof tmp, "%s.tmp-XXXXXX", path);
-  int fd = mkstemp(tmp);
-  if (fd < 0) return dg_error_raise(L, "IO", "cannot create %s: %s", tmp, strerror(errno));
-  int err = 0;
-  if (write_all(fd, data, n) || fsync(fd)) err = errno;
-  if (close(fd) && !err) err = errno;
-  if (!err && rename(tmp, path)) err = errno;
-  if (err) {
-    unlink(tmp);
-    return dg_error_raise(L, "IO", "cannot write %s: %s", path, strerror(err));
+  dg_atomic_file *a = dg_atomic_newud(L);
+  char err[512];
+  if (dg_atomic_open(a, path, err, sizeof err)) return dg_error_raise(L, "IO", "%s", err);
+  if (n > 0 && fwrite(data, 1, n, a->fp) != n) {
+    int e = errno;
+    dg_atomic_abort(a);
+    return dg_error_raise(L, "IO", "cannot write %s: %s", path, strerror(e));
   }
-  sync_parent(path);
+  if (dg_atomic_commit(a, err, sizeof err)) return dg_error_raise(L, "IO", "%s", err);
   lua_pushboolean(L, 1);
   return 1;
 }

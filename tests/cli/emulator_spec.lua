@@ -248,6 +248,36 @@ describe("datagrok emulate", function()
       assert.equal(full:sub(1, 1000), res.body)
     end)
 
+    it("streams a multipart body described by /_emulator/multipart, byte for byte", function()
+      local desc = { boundary = "b0und", subtype = "mixed", parts = {
+        { headers = { ["Content-Disposition"] = 'form-data; name="file"; filename="a.txt"' }, body = "hello" },
+        { raw_headers = 'Content-Disposition: form-data; filename="../evil\0x"\r\nX-File-Status: new\r\n', body = "" },
+        { headers = { ["X-File-E-Tag"] = "e1" }, connector = "System:DemoFiles", path = "chem/smiles.csv" },
+      } }
+      local res = e:http("POST", "/_emulator/multipart", { body = json.encode(desc) })
+      assert.equal(200, res.status)
+      assert.equal("multipart/mixed; boundary=b0und", res.headers["content-type"])
+      local smiles = e:http("GET", "/public/v1/files/System.DemoFiles/chem/smiles.csv").body
+      local want = '--b0und\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\n\r\nhello\r\n'
+        .. '--b0und\r\nContent-Disposition: form-data; filename="../evil\0x"\r\nX-File-Status: new\r\n\r\n\r\n'
+        .. "--b0und\r\nX-File-E-Tag: e1\r\n\r\n" .. smiles .. "\r\n--b0und--\r\n"
+      assert.equal(want, res.body)
+      assert.equal(tostring(#want), res.headers["content-length"])
+      -- many parts: streamed, with a generated boundary
+      local many = { parts = {} }
+      for i = 1, 3000 do
+        many.parts[i] = { headers = { ["Content-Disposition"] = ('form-data; filename="f%d.csv"'):format(i) },
+                          connector = "System.DemoFiles", path = "demog.csv" }
+      end
+      res = e:http("POST", "/_emulator/multipart", { body = json.encode(many) })
+      local boundary = res.headers["content-type"]:match("^multipart/form%-data; boundary=(%S+)$")
+      assert.is_string(boundary)
+      assert.equal(3000, select(2, res.body:gsub("\r\n%-%-" .. boundary:gsub("%p", "%%%0") .. "\r\n", "")) + 1)
+      assert.equal(tonumber(res.headers["content-length"]), #res.body)
+      assert.equal(400, e:http("POST", "/_emulator/multipart", { body = '{"parts":[{"connector":"x","path":"../y"}]}' }).status)
+      assert.equal(404, e:http("POST", "/_emulator/multipart", { body = '{"parts":[{"connector":"x","path":"y"}]}' }).status)
+    end)
+
     it("refuses a malformed fault", function()
       local res = e:http("POST", "/_emulator/faults", { body = '{"prefix":"x","action":"status"}' })
       assert.equal(400, res.status)

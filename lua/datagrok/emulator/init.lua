@@ -120,6 +120,8 @@ function Server:control(req)
   elseif req.path == "/_emulator/faults" and req.method == "DELETE" then
     self.faults = {}
     return reply.json({ cleared = true })
+  elseif req.path == "/_emulator/multipart" and req.method == "POST" then
+    return self:multipart(req)
   elseif req.path == "/_emulator/requests" and req.method == "GET" then
     return reply.json(json.array(self.recorded))
   elseif req.path == "/_emulator/requests" and req.method == "DELETE" then
@@ -129,6 +131,59 @@ function Server:control(req)
     return require("datagrok.emulator.sync").arm_extra_parts(req)
   end
   reply.raise(404, "no emulator control route " .. req.method .. " " .. req.path, 404)
+end
+
+--- POST /_emulator/multipart: answers with a streamed multipart body described by the
+-- JSON request {subtype=, boundary=, status=, parts={{headers={..}, body=".."} or
+-- {headers=, connector=, path=} (a file of a share, streamed from disk)}}; a part's
+-- raw_headers (a string of "Name: value\r\n" lines) is sent verbatim instead of
+-- headers: a way to feed a client's multipart parser any parts, hostile ones included.
+function Server:multipart(req)
+  local d = reply.body_json(req)
+  if type(d) ~= "table" or type(d.parts) ~= "table" then reply.bad_request("expected {parts = [...]}") end
+  local files = require "datagrok.emulator.files"
+  local parts = {}
+  for i, p in ipairs(d.parts) do
+    if type(p) ~= "table" then reply.bad_request(("parts[%d] must be an object"):format(i)) end
+    local headers = {}
+    for k, v in pairs(type(p.headers) == "table" and p.headers or {}) do
+      if type(k) ~= "string" or (type(v) ~= "string" and type(v) ~= "number") then
+        reply.bad_request(("parts[%d].headers must map names to strings"):format(i))
+      end
+      if (k .. v):find("[\r\n%z]") then
+        reply.bad_request(("parts[%d].headers: CR, LF or NUL in %s"):format(i, k))
+      end
+      headers[k] = tostring(v)
+    end
+    if p.connector ~= nil then
+      if type(p.connector) ~= "string" or type(p.path) ~= "string" then
+        reply.bad_request(("parts[%d]: connector and path must be strings"):format(i))
+      end
+      local path, why = files.safe_join(files.connector_root(self.state, p.connector), p.path)
+      if not path then reply.bad_request(("parts[%d].path: %s"):format(i, why)) end
+      local st = require("datagrok.emulator.fs").stat(path)
+      if not st or st.type ~= "file" then reply.not_found("file", p.connector .. "/" .. p.path, 404) end
+      parts[i] = { headers = headers, file = path }
+    else
+      if p.body ~= nil and type(p.body) ~= "string" then
+        reply.bad_request(("parts[%d].body must be a string"):format(i))
+      end
+      parts[i] = { headers = headers, body = p.body or "" }
+    end
+    if p.raw_headers ~= nil then
+      if type(p.raw_headers) ~= "string" then reply.bad_request(("parts[%d].raw_headers must be a string"):format(i)) end
+      parts[i].raw_headers = p.raw_headers
+    end
+  end
+  if d.subtype ~= nil and (type(d.subtype) ~= "string" or not d.subtype:match("^[%w.+-]+$")) then
+    reply.bad_request("subtype must be a token such as form-data or mixed")
+  end
+  if d.boundary ~= nil and (type(d.boundary) ~= "string" or not d.boundary:match("^[%w'()+_,./:=?-]+$")
+      or #d.boundary > 69) then
+    reply.bad_request("boundary must be 1..69 characters of the RFC 2046 set (no spaces)")
+  end
+  return { status = math.tointeger(d.status) or 200, headers = {}, parts = parts,
+           multipart = d.subtype, boundary = d.boundary }
 end
 
 --- Records a request for GET /_emulator/requests (no key, only whether one was sent).
