@@ -106,7 +106,9 @@ static int l_session(lua_State *L) {
   o.connect_timeout = opt_number(L, "connect_timeout", 0);
   o.low_speed_time = opt_number(L, "low_speed_time", 0);
   o.max_backoff = opt_number(L, "max_backoff", 0);
-  o.retries = (int)opt_number(L, "retries", -1);
+  double retries = opt_number(L, "retries", -1);
+  luaL_argcheck(L, retries <= 100, 1, "field 'retries' must be at most 100");
+  o.retries = (int)retries;
   o.allow_http = opt_bool(L, "allow_http");
   if (dg_session_new(L, &o) != 0) return lua_error(L);
   return 1;

@@ -71,6 +71,19 @@ describe("exit codes", function()
     assert.matches("DATAGROK_URL", r.stderr)
   end)
 
+  it("is 130 when interrupted during a stalled request, at once", function()
+    e:fault{prefix = "/public/v1/groups/lookup", count = 1, action = "stall", stall_seconds = 20}
+    local script = proc.write_temp([[require("datagrok").connect():lookup_groups("x")]], ".lua")
+    local t0 = os.time()
+    local inner = ("%s %s & pid=$!; sleep 1; kill -INT $pid; wait $pid"):format(
+      proc.quote(proc.bin), proc.quote(script))
+    local r = proc.sh("sh -c " .. proc.quote(inner), {env = env_with(e.url, e.key)})
+    os.remove(script)
+    assert.are.equal(130, r.code)
+    assert.matches("INTERRUPTED", r.stderr)
+    assert.is_true(os.time() - t0 < 6)
+  end)
+
   it("is 1 for an API error the script did not handle", function()
     local r = run([[require("datagrok").connect():get_group("no-such-group")]], env_with(e.url, e.key))
     assert.are.equal(1, r.code)
