@@ -218,11 +218,13 @@ function group_methods.get_membership_requests(g)
   return client_of(g, "the group"):get_group_membership_requests(g.id)
 end
 
+--- The name a group is shown by: friendly name, name or id.
+local function label(g) return g and tostring(g.friendly_name or g.name or g.id) or "?" end
+
 --- tostring(g): "Group<Chemists 3 members>".
 function Group.__tostring(g)
   local n = #g.children
-  return ("Group<%s %d member%s>"):format(tostring(g.friendly_name or g.name or g.id), n,
-    n == 1 and "" or "s")
+  return ("Group<%s %d member%s>"):format(label(g), n, n == 1 and "" or "s")
 end
 
 --- rel:to_dict() -> {id, isAdmin, parent, child} (groups as their dicts or null).
@@ -234,8 +236,6 @@ function relation_methods.to_dict(rel)
     child = rel.child and rel.child:to_dict() or null,
   }
 end
-
-local function label(g) return g and tostring(g.friendly_name or g.name or g.id) or "?" end
 
 --- tostring(rel): "GroupRelation<Chemists > alice (admin)>".
 function GroupRelation.__tostring(rel)

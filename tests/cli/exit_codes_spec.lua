@@ -20,14 +20,6 @@ local function env_with(url, key)
   return {DATAGROK_URL = url, DATAGROK_API_URL = "", DATAGROK_API_KEY = key}
 end
 
-local function slurp(path)
-  local f = io.open(path, "rb")
-  if not f then return "" end
-  local s = f:read("a")
-  f:close()
-  return s
-end
-
 setup(function() e = emulator.start{demo = true, faults = true} end)
 teardown(function() if e then e:stop() end end)
 before_each(function() e:clear_faults() end)
@@ -98,7 +90,7 @@ describe("the key", function()
     local r = run([[local dg = require("datagrok").connect{retries = 1, max_backoff = 0.1}
       pcall(dg.get_group, dg, "no-such-group")
       dg:lookup_groups("x")]], env_with(e.url, e.key), {"--log-level", "debug", "--log-file", log})
-    local text = slurp(log)
+    local text = emulator.read_file(log) or ""
     os.remove(log)
     assert.are.equal(4, r.code)
     assert.matches("GET [^\n]*/public/v1/groups/lookup%?query=x %-> 502", text)

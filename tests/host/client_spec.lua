@@ -24,13 +24,6 @@ local function strings_in(v, out, seen)
   return out
 end
 
-local function read(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
-
 setup(function() e = emulator.start{demo = true, faults = true} end)
 teardown(function() if e then e:stop() end end)
 before_each(function() e:clear_faults(); e:clear_requests() end)
@@ -198,7 +191,7 @@ describe("the key", function()
     for _, s in ipairs(strings_in(err)) do assert.is_nil(s:find(e.key, 1, true), s) end
     for _, s in ipairs(strings_in(err2)) do assert.is_nil(s:find(e.key, 1, true), s) end
     assert.is_nil(tostring(err):find(e.key, 1, true))
-    local text = read(log)
+    local text = assert(emulator.read_file(log))
     os.remove(log)
     assert.is_nil(text:find(e.key, 1, true))
     assert.is_nil(text:lower():find("authorization", 1, true))
