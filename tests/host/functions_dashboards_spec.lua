@@ -69,6 +69,14 @@ describe("call_function", function()
     assert.are.equal(200, err.status)
     assert.are.equal(500, err.api_code)
     assert.are.equal("boom from the server", err.message)
+    -- the whole message, but at most 500 bytes of the body, cut at a UTF-8 boundary
+    local long = ("é"):rep(400)
+    ok, err = pcall(dg.call_function, dg, "Concat",
+      {a = '{"#type": "ApiError", "errorCode": 500, "message": "' .. long .. '"}', b = ""})
+    assert.is_false(ok)
+    assert.are.equal(long, err.message)
+    assert.is_true(#err.body <= 500 and #err.body >= 490, #err.body)
+    assert.is_truthy(utf8.len(err.body))
     -- an ordinary string result mentioning ApiError is not an error
     assert.are.equal("ApiError?", dg:call_function("Concat", {a = "ApiError", b = "?"}))
   end)
