@@ -13,9 +13,14 @@
 ** Bodies stream: a response goes to a dg_sink as it arrives (CSV parser,
 ** multipart parser, temporary file) or, without a sink, into response->body.
 ** Before each attempt (the first and every retry) sink->begin is called, so a
-** sink restarts cleanly. An error response (non-2xx, `api-error` header, or a
-** JSON ApiError while the sink does not take JSON) never reaches the sink: it
-** is collected in memory for the error message.
+** sink restarts cleanly: it is called when the first body byte of a 2xx answer
+** is delivered, or once the transfer ends for an empty 2xx answer (204). An
+** error response (non-2xx, `api-error` header) never reaches the sink: it is
+** collected in memory for the error message. A 2xx body that starts like JSON
+** ('{', '"' or white space) is held back until it is known not to be a JSON
+** ApiError (the whole body, when it ends within 64 KiB) or passes 64 KiB: so an
+** ApiError never reaches the sink either. Redirects are followed inside one
+** attempt; their bodies are discarded.
 */
 #ifndef DG_HTTP_H
 #define DG_HTTP_H
