@@ -167,6 +167,9 @@ typedef struct sync_run {
   int dir_fd;            /* cached destination directory of dir_path, or -1 */
   char *dir_path;        /* relative path of dir_fd ("" for root) */
   int tmp_fd;            /* the temporary file being written, or -1 */
+  char wbuf[65536];      /* body bytes not yet written to tmp_fd (the parser hands
+                            over small pieces: one write per piece would dominate) */
+  size_t wlen;
   char tmp_name[64];
   char *meta_name;
   int dry_run;
@@ -232,6 +235,7 @@ static void drop_dir_cache(sync_run *r) {
 
 /* Closes the part being written and removes its temporary file. */
 static void abandon_part(sync_run *r) {
+  r->wlen = 0;
   if (r->tmp_fd >= 0) {
     close_fd(&r->tmp_fd);
     if (r->dir_fd >= 0) unlinkat(r->dir_fd, r->tmp_name, 0);
@@ -638,12 +642,21 @@ static int on_part_data(void *ctx, const char *d, size_t n) {
   if (r->kind == PART_SKIP) return 0;
   r->part_bytes += n;
   if (r->kind == PART_COUNT) return 0;
-  if (write_all(r->tmp_fd, d, n)) {
-    char msg[200];
-    snprintf(msg, sizeof msg, "cannot write: %s", strerror(errno));
-    fail_name(r, r->cur_name, r->cur_len, msg);
-    abandon_part(r);
+  if (r->wlen + n > sizeof r->wbuf) {
+    int failed = r->wlen && write_all(r->tmp_fd, r->wbuf, r->wlen);
+    r->wlen = 0;
+    if (!failed && n >= sizeof r->wbuf) failed = write_all(r->tmp_fd, d, n);
+    if (failed) {
+      char msg[200];
+      snprintf(msg, sizeof msg, "cannot write: %s", strerror(errno));
+      fail_name(r, r->cur_name, r->cur_len, msg);
+      abandon_part(r);
+      return 0;
+    }
+    if (n >= sizeof r->wbuf) return 0;
   }
+  memcpy(r->wbuf + r->wlen, d, n);
+  r->wlen += n;
   return 0;
 }
 
@@ -655,8 +668,10 @@ static int on_part_end(void *ctx) {
     return 0;
   }
   int fd = r->tmp_fd;
+  int werr = r->wlen && write_all(fd, r->wbuf, r->wlen);
+  r->wlen = 0;
   r->tmp_fd = -1;
-  if (close(fd)) {
+  if (close(fd) || werr) {
     char msg[200];
     snprintf(msg, sizeof msg, "cannot write: %s", strerror(errno));
     fail_name(r, r->cur_name, r->cur_len, msg);
