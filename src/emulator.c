@@ -996,18 +996,31 @@ dg_emulator *dg_emulator_start(const dg_emulator_opts *o, char *err, size_t errl
   }
   lua_settop(e->L, 0);
 
-  if (pthread_create(&e->waker, NULL, waker_main, e)) {
-    snprintf(err, errlen, "cannot start a thread");
-    goto fail;
-  }
-  e->waker_started = 1;
-  e->daemon = MHD_start_daemon(
+  /*
+  ** The server threads inherit a mask blocking SIGINT/SIGTERM (they belong to the
+  ** main thread: the script's Ctrl-C, the command's sigwait) and SIGPIPE (a write to
+  ** a closed connection, sendfile included, fails with EPIPE instead of killing us).
+  */
+  sigset_t block, old;
+  sigemptyset(&block);
+  sigaddset(&block, SIGINT);
+  sigaddset(&block, SIGTERM);
+  sigaddset(&block, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &block, &old);
+  if (pthread_create(&e->waker, NULL, waker_main, e) == 0) e->waker_started = 1;
+  if (e->waker_started)
+    e->daemon = MHD_start_daemon(
       MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_ALLOW_SUSPEND_RESUME, 0, NULL, NULL,
       on_request, e, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)lfd,
       MHD_OPTION_NOTIFY_COMPLETED, on_completed, (void *)e,
       MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, (void *)e,
       MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(256 * 1024),
       MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)300, MHD_OPTION_END);
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  if (!e->waker_started) {
+    snprintf(err, errlen, "cannot start a thread");
+    goto fail;
+  }
   if (!e->daemon) {
     snprintf(err, errlen, "libmicrohttpd could not start");
     goto fail;

@@ -75,6 +75,15 @@ M.alive = alive
 local Emulator = {}
 Emulator.__index = Emulator
 
+-- Emulators still running when the Lua state closes are killed (a spec that forgot
+-- e:stop() must not leave servers behind).
+local running = {}
+M._reaper = setmetatable({}, { __gc = function()
+  for e in pairs(running) do
+    if e.pid then os.execute("kill -KILL " .. e.pid .. " 2>/dev/null") end
+  end
+end })
+
 --- Spawns the emulator and waits until it answers. Raises when it does not start.
 local function spawn(self)
   local args = { "emulate", "--data", self.data }
@@ -93,6 +102,7 @@ local function spawn(self)
   self.pid = tonumber(p:read("l"))
   p:close()
   assert(self.pid, "could not start the emulator")
+  running[self] = true
   local deadline = os.time() + 20
   while true do
     local out = read_file(self.out) or ""
@@ -230,6 +240,7 @@ function Emulator:stop(keep_data)
     end
   end
   self.pid = nil
+  running[self] = nil
   if not keep_data then
     os.remove(self.out or "")
     os.remove(self.err or "")
@@ -242,6 +253,7 @@ function Emulator:kill9()
   os.execute("kill -KILL " .. self.pid .. " 2>/dev/null")
   wait_gone(self.pid, 5)
   self.pid = nil
+  running[self] = nil
 end
 
 --- Starts it again on the same data dir and key (a new port unless one was given).
