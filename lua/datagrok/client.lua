@@ -32,6 +32,16 @@ function Client.__index(t, k)
   return m
 end
 
+--- REPL completion: the Lua methods and the session's operations.
+function Client.__complete(t)
+  local names = {"api_key"}
+  for k in pairs(methods) do names[#names + 1] = k end
+  for k in pairs(getmetatable(rawget(t, "_session")).__index) do
+    if methods[k] == nil then names[#names + 1] = k end
+  end
+  return names
+end
+
 --- tostring(dg): "datagrok.Client<https://host/api>", never the key.
 function Client.__tostring(t)
   return ("datagrok.Client<%s>"):format(t._session:url() or "closed")

@@ -92,6 +92,19 @@ describe("datagrok.new", function()
     assert.is_truthy(datagrok.new(nil, "http://example.com/api"))
   end)
 
+  it("offers its operations and a group's computed fields to REPL completion", function()
+    _G.dg_under_test = datagrok.new("Bearer " .. e.key, e.url)
+    _G.group_under_test = _G.dg_under_test:new_group{name = "x"}
+    local methods = repl.complete("dg_under_test:get_group_mem")
+    local fields = repl.complete("group_under_test.admin_")
+    local calls = repl.complete("group_under_test:to_")
+    _G.dg_under_test, _G.group_under_test = nil, nil
+    assert.are.same({"dg_under_test:get_group_members", "dg_under_test:get_group_membership_requests",
+      "dg_under_test:get_group_memberships"}, methods)
+    assert.are.same({"group_under_test.admin_members", "group_under_test.admin_memberships"}, fields)
+    assert.are.same({"group_under_test:to_dict"}, calls)
+  end)
+
   it("raises a usage error once closed", function()
     local dg = datagrok.new("Bearer " .. e.key, e.url)
     dg:close()
