@@ -4,15 +4,7 @@ local emulator = require "emulator"
 local q = emulator.shell_quote
 local BIN = assert(os.getenv("DATAGROK_BIN"), "DATAGROK_BIN must be set")
 
-local function run(cmd)
-  local out, err = os.tmpname(), os.tmpname()
-  local ok, how, code = os.execute("(" .. cmd .. ") >" .. q(out) .. " 2>" .. q(err) .. " </dev/null")
-  local o, e = emulator.read_file(out), emulator.read_file(err)
-  os.remove(out)
-  os.remove(err)
-  if how == "signal" then code = 128 + code end
-  return ok and 0 or code, o, e
-end
+local run = emulator.run
 
 local FETCH = [[
 local url, key = os.getenv("DATAGROK_URL"), os.getenv("DATAGROK_API_KEY")

@@ -5,16 +5,7 @@ local json = emulator.json
 local q = emulator.shell_quote
 local BIN = assert(os.getenv("DATAGROK_BIN"), "DATAGROK_BIN must be set")
 
---- Runs a shell command; returns exit code, stdout, stderr.
-local function run(cmd)
-  local out, err = os.tmpname(), os.tmpname()
-  local ok, how, code = os.execute("(" .. cmd .. ") >" .. q(out) .. " 2>" .. q(err) .. " </dev/null")
-  local o, e = emulator.read_file(out), emulator.read_file(err)
-  os.remove(out)
-  os.remove(err)
-  if how == "signal" then code = 128 + code end
-  return ok and 0 or code, o, e
-end
+local run = emulator.run
 
 local function api_error(res, code)
   assert.equal("true", res.headers["api-error"])

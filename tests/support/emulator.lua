@@ -54,6 +54,18 @@ local function write_file(path, data)
 end
 M.write_file = write_file
 
+--- Runs a shell command (stdin from /dev/null); returns its exit code (128+N for a
+-- signal), stdout and stderr.
+function M.run(cmd)
+  local out, err = os.tmpname(), os.tmpname()
+  local ok, how, code = os.execute("(" .. cmd .. ") >" .. q(out) .. " 2>" .. q(err) .. " </dev/null")
+  local o, e = read_file(out), read_file(err)
+  os.remove(out)
+  os.remove(err)
+  if how == "signal" then code = 128 + code end
+  return ok and 0 or code, o, e
+end
+
 --- A fresh empty directory (under $TMPDIR or /tmp).
 function M.tmpdir()
   local p = io.popen("mktemp -d \"${TMPDIR:-/tmp}/dg-emu.XXXXXXXX\"")
