@@ -66,7 +66,7 @@ describe("retries", function()
     assert.are.equal(4, datagrok.Error.exit_code(err))
     assert.are.equal(3, count_requests(LOOKUP))
     -- waits: about 0.5 s then capped at 0.3 s, each jittered to at least half
-    assert.is_true(elapsed >= 0.3 and elapsed < 2.0, "took " .. elapsed .. " s")
+    assert.is_true(elapsed >= 0.25 and elapsed < 2.0, "took " .. elapsed .. " s")
   end)
 
   it("retry 504 and a connection reset for a GET", function()
