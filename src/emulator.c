@@ -741,6 +741,11 @@ static enum MHD_Result respond(dg_emulator *e, struct MHD_Connection *con, reque
     }
     lua_settop(L, 0);
   }
+  if (rq->spool_path) { /* the handler has moved it into place, or it is not wanted */
+    unlink(rq->spool_path);
+    free(rq->spool_path);
+    rq->spool_path = NULL;
+  }
   dg_buf_free(&path);
   dg_buf_free(&raw);
   dg_buf_free(&args);
@@ -847,8 +852,8 @@ static void on_completed(void *cls, struct MHD_Connection *con, void **con_cls,
   (void)cls; (void)con; (void)toe;
   if (!rq) return;
   if (rq->spool_fd >= 0) close(rq->spool_fd);
-  if (rq->spool_path) {
-    unlink(rq->spool_path); /* gone already when a handler moved it into place */
+  if (rq->spool_path) { /* a request that never got its answer */
+    unlink(rq->spool_path);
     free(rq->spool_path);
   }
   dg_buf_free(&rq->body);
