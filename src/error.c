@@ -68,12 +68,14 @@ int dg_error_is(lua_State *L, int idx) {
 }
 
 /* The exit code table of the README ("Exit codes"); keep both in step. */
-static int exit_code_for(const char *code, lua_Integer status) {
+static int exit_code_for(const char *code, lua_Integer status, lua_Integer api_code) {
   static const struct { const char *code; int exit; } table[] = {
     {"USAGE", 2}, {"CONFIG", 2}, {"AUTH", 3}, {"TIMEOUT", 4}, {"CONNECT", 4},
     {"RETRIES_EXHAUSTED", 4}, {"UNSAFE_SYNC", 5}, {"PARTIAL", 6}, {"LOCKED", 7},
     {"INTERRUPTED", 130}, {NULL, 0}};
   if (status == 401 || status == 403) return 3;
+  /* the server answers many refusals as 200 + ApiError{errorCode=401|403} */
+  if (strcmp(code, "API_ERROR") == 0 && (api_code == 401 || api_code == 403)) return 3;
   if (status == 429 || (status >= 500 && status <= 599)) return 4;
   for (int i = 0; table[i].code; i++)
     if (strcmp(code, table[i].code) == 0) return table[i].exit;
@@ -85,10 +87,12 @@ int dg_error_exit_code(lua_State *L, int idx) {
   idx = lua_absindex(L, idx);
   lua_getfield(L, idx, "code");
   lua_getfield(L, idx, "status");
-  const char *code = lua_isstring(L, -2) ? lua_tostring(L, -2) : "";
-  lua_Integer status = lua_isinteger(L, -1) ? lua_tointeger(L, -1) : 0;
-  int ec = exit_code_for(code, status);
-  lua_pop(L, 2);
+  lua_getfield(L, idx, "api_code");
+  const char *code = lua_isstring(L, -3) ? lua_tostring(L, -3) : "";
+  lua_Integer status = lua_isinteger(L, -2) ? lua_tointeger(L, -2) : 0;
+  lua_Integer api_code = lua_isinteger(L, -1) ? lua_tointeger(L, -1) : 0;
+  int ec = exit_code_for(code, status, api_code);
+  lua_pop(L, 3);
   return ec;
 }
 

@@ -893,8 +893,7 @@ static void push_transfer_error(lua_State *L, http_call *c, CURLcode e, const ch
 
 /* INTERRUPTED: the SIGINT is consumed here (its hook would re-raise in the error handler). */
 static void push_interrupted(lua_State *L, http_call *c) {
-  lua_sethook(L, NULL, 0, 0);
-  dg_interrupted = 0;
+  dg_signals_consume(L);
   c->status = 0;
   push_call_error(L, c, "INTERRUPTED", "interrupted");
 }

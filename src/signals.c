@@ -35,6 +35,12 @@ void dg_signals_disarm(void) {
   armed_state = NULL;
 }
 
+void dg_signals_consume(lua_State *L) {
+  lua_sethook(L, NULL, 0, 0);
+  dg_interrupted = 0;
+  if (armed_state) signal(SIGINT, on_sigint);
+}
+
 void dg_signals_check(lua_State *L) {
   if (dg_interrupted) {
     dg_interrupted = 0;

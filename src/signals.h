@@ -15,6 +15,12 @@ extern volatile sig_atomic_t dg_interrupted;
 void dg_signals_arm(lua_State *L);
 /* Restores the default SIGINT action. */
 void dg_signals_disarm(void);
+/*
+** Takes a pending interrupt for C code that reports it itself (after freeing its
+** temporaries): clears the flag and the stop hook, and re-arms the handler so a
+** later Ctrl-C interrupts again instead of killing the process.
+*/
+void dg_signals_consume(lua_State *L);
 /* Raises Error{code="INTERRUPTED"} if an interrupt is pending (and clears it). */
 void dg_signals_check(lua_State *L);
 

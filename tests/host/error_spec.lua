@@ -28,10 +28,11 @@ describe("datagrok.Error", function()
       {{"USAGE"}, 2}, {{"CONFIG"}, 2}, {{"AUTH"}, 3}, {{"HTTP_401", status = 401}, 3},
       {{"API_ERROR", status = 403}, 3}, {{"HTTP_429", status = 429}, 4}, {{"HTTP_502", status = 502}, 4},
       {{"TIMEOUT"}, 4}, {{"CONNECT"}, 4}, {{"UNSAFE_SYNC"}, 5}, {{"PARTIAL"}, 6}, {{"LOCKED"}, 7},
-      {{"INTERRUPTED"}, 130}, {{"HTTP_404", status = 404}, 1}, {{"JSON"}, 1},
+      {{"INTERRUPTED"}, 130}, {{"API_ERROR", status = 200, api_code = 403}, 3},
+      {{"API_ERROR", status = 200, api_code = 404}, 1}, {{"HTTP_404", status = 404}, 1}, {{"JSON"}, 1},
     }
     for _, c in ipairs(cases) do
-      local e = Error.new(c[1][1], "m", {status = c[1].status})
+      local e = Error.new(c[1][1], "m", {status = c[1].status, api_code = c[1].api_code})
       assert.are.equal(c[2], Error.exit_code(e), c[1][1])
     end
     assert.are.equal(1, Error.exit_code("plain string"))
