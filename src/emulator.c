@@ -601,7 +601,8 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max) {
   }
   if (s->limit >= 0 && (uint64_t)max > (uint64_t)s->limit - s->pos)
     max = (size_t)((uint64_t)s->limit - s->pos);
-  while (s->idx < s->nsegs) {
+  size_t got = 0; /* fill the buffer across segments: fewer, larger writes */
+  while (s->idx < s->nsegs && got < max) {
     segment *g = &s->segs[s->idx];
     if (s->off >= g->size) {
       if (s->fd >= 0) close(s->fd);
@@ -611,21 +612,22 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max) {
       continue;
     }
     uint64_t left = g->size - s->off;
-    size_t n = left < max ? (size_t)left : max;
+    size_t n = left < max - got ? (size_t)left : max - got;
     if (g->mem) {
-      memcpy(buf, g->mem + s->off, n);
+      memcpy(buf + got, g->mem + s->off, n);
     } else {
       if (s->fd < 0 && (s->fd = open(g->file, O_RDONLY | O_CLOEXEC)) < 0)
-        return MHD_CONTENT_READER_END_WITH_ERROR;
-      ssize_t r = pread(s->fd, buf, n, (off_t)s->off);
-      if (r <= 0) return MHD_CONTENT_READER_END_WITH_ERROR; /* error, or the file shrank */
+        return got ? (ssize_t)got : MHD_CONTENT_READER_END_WITH_ERROR;
+      ssize_t r = pread(s->fd, buf + got, n, (off_t)s->off);
+      if (r <= 0) /* an error, or the file shrank: the promised length cannot be kept */
+        return got ? (ssize_t)got : MHD_CONTENT_READER_END_WITH_ERROR;
       n = (size_t)r;
     }
     s->off += n;
     s->pos += n;
-    return (ssize_t)n;
+    got += n;
   }
-  return MHD_CONTENT_READER_END_OF_STREAM;
+  return got ? (ssize_t)got : MHD_CONTENT_READER_END_OF_STREAM;
 }
 
 static void stream_free(void *cls) {
