@@ -302,6 +302,8 @@ static int store_field(dg_csv *p, size_t i, const char *s, size_t n) {
 /* ---- header ------------------------------------------------------------- */
 
 static int add_name(dg_csv *p, const char *s, size_t n) {
+  if (memchr(s, '\0', n))
+    return fail_at(p, p->field_line, p->field_col, "a NUL byte in a column name");
   if (p->nnames == p->capnames) {
     size_t cap = p->capnames ? p->capnames * 2 : 16;
     char **names = realloc(p->names, cap * sizeof *names);

@@ -26,7 +26,8 @@
 **   - errors (never a crash) name the line and column (1-based, bytes): an
 **     unterminated quoted field, a row with more fields than the header, a
 **     quote inside an unquoted field, text after a closing quote. A row with
-**     fewer fields is padded with missing values.
+**     fewer fields is padded with missing values. A column name may not hold a
+**     NUL byte (names are C strings).
 **
 ** Writer: what pandas' DataFrame.to_csv(index=False) writes for the same values
 ** (int columns with missing values as pandas' Int64, bools as boolean): header
