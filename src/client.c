@@ -21,9 +21,11 @@
 
 #define SESSION_AREAS(X) \
   X(dashboard)           \
+  X(file)                \
   X(function)            \
   X(group)               \
-  X(sync)
+  X(sync)                \
+  X(table)
 
 #define DECLARE_AREA(area) extern const luaL_Reg dg_##area##_methods[];
 SESSION_AREAS(DECLARE_AREA)

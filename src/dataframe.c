@@ -1096,6 +1096,17 @@ int dg_csv_push_result(lua_State *L, dg_csv *p, const char *what) {
   return 0;
 }
 
+int dg_csv_download_result(lua_State *L, dg_csv *p, int rc, const char *what) {
+  if (rc < 0) {
+    lua_getfield(L, -1, "sink_aborted");
+    int aborted = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    if (!aborted) return -1;
+    lua_pop(L, 1); /* the parser knows why it stopped: its error replaces this one */
+  }
+  return dg_csv_push_result(L, p, what);
+}
+
 /*
 ** DataFrame.from_csv(text [, chunk_size]) -> DataFrame; raises datagrok.Error
 ** CSV (fields line, column). chunk_size feeds the parser that many bytes at a

@@ -112,6 +112,12 @@ void dg_csv_sink(struct dg_csv *p, dg_sink *sink);
 ** raises it after freeing its temporaries). `what` names the input in messages.
 */
 int dg_csv_push_result(lua_State *L, struct dg_csv *p, const char *what);
+/*
+** After rc = dg_http_perform(...) of a request whose sink is dg_csv_sink(p):
+** pushes the DataFrame (returns 0) or the Error to raise (returns -1): the HTTP
+** error as it is, or the parser's CSV error when the parser stopped the transfer.
+*/
+int dg_csv_download_result(lua_State *L, struct dg_csv *p, int rc, const char *what);
 
 /* Opens "datagrok.dataframe": from_csv, read_csv, from_rows, from_columns, is. */
 int luaopen_datagrok_dataframe(lua_State *L);

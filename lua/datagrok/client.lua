@@ -21,6 +21,12 @@ local keys = setmetatable({}, {__mode = "k"})
 -- binding whose result needs no wrapping), delegated as it is.
 function Client.__index(t, k)
   if k == "api_key" then return keys[t] end
+  local sub = M.subclients[k]
+  if sub then
+    local v = sub(t)
+    rawset(t, k, v)
+    return v
+  end
   local m = methods[k]
   if m == nil and type(k) == "string" and k:sub(1, 1) ~= "_" then
     local op = rawget(t, "_session")[k]
@@ -36,6 +42,7 @@ end
 function Client.__complete(t)
   local names = {"api_key"}
   for k in pairs(methods) do names[#names + 1] = k end
+  for k in pairs(M.subclients) do names[#names + 1] = k end
   for k in pairs(getmetatable(rawget(t, "_session")).__index) do
     if methods[k] == nil then names[#names + 1] = k end
   end
@@ -249,6 +256,59 @@ end
 
 --- dg:close(): releases the connection; later calls raise.
 function methods.close(self) self._session:close() end
+
+--- dg:download_table(name) -> DataFrame. name: a table id or Grok name (`:` or `.`).
+-- The CSV body is parsed as it arrives. Raises API_ERROR for a missing table, CSV
+-- (with line and column) for malformed data.
+function methods.download_table(self, name)
+  return self._session:download_table(name)
+end
+
+--- dg:upload_table(name, df) -> the server's identifiers (`ids.ID`, `ids["Grok name"]`).
+-- df: a DataFrame (written as CSV while it is sent) or the path of a CSV file.
+function methods.upload_table(self, name, df)
+  return self._session:upload_table(name, df)
+end
+
+--- dg:download_file(connector, path [, opts]) -> a DataFrame when path ends in ".csv",
+-- else a string of the bytes; with opts.to = "local/path" the body streams into that
+-- file (temporary file, fsync, rename; any size, constant memory) and the call
+-- returns the local path.
+function methods.download_file(self, connector, path, ...)
+  local o = options({"to"}, 1, ...)
+  return self._session:download_file(connector, path, o.to)
+end
+
+--- dg:upload_file(connector, path, file_path) -> true. The local file is streamed.
+function methods.upload_file(self, connector, path, file_path)
+  return self._session:upload_file(connector, path, file_path)
+end
+
+--- Sub-clients (P4/P5 `dg.files`, ...): name -> constructor(client), made on first use.
+M.subclients = {}
+
+local Files = {__name = "datagrok.Files"}
+Files.__index = Files
+
+--- dg.files:list(connector [, dir [, recursive]]) -> array of entries
+-- {path=, name=, isFile=, isDirectory=, size=, updatedOn=} below dir (default the root).
+function Files:list(connector, dir, recursive)
+  return self._client._session:list_files(connector, dir, recursive == true)
+end
+
+--- dg.files:delete(connector, path) -> true
+function Files:delete(connector, path)
+  return self._client._session:delete_file(connector, path)
+end
+
+--- dg.files:download(connector, path [, opts]) / dg.files:upload(connector, path, file_path):
+-- the P4 names of dg:download_file and dg:upload_file.
+function Files:download(connector, path, ...) return self._client:download_file(connector, path, ...) end
+function Files:upload(connector, path, file_path) return self._client:upload_file(connector, path, file_path) end
+
+function Files.__tostring(f) return "datagrok.Files<" .. tostring(f._client) .. ">" end
+
+function M.subclients.files(client) return setmetatable({_client = client}, Files) end
 
 M.Client = Client
 --- The Lua methods of every Client: other modules add wrappers here.
