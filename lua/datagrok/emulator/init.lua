@@ -101,8 +101,8 @@ function Server:control(req)
     if not FAULT_ACTIONS[f.action] then
       reply.bad_request("fault.action must be status, reset, stall or truncate")
     end
-    if f.action == "status" and math.type(f.status) ~= "integer" then
-      reply.bad_request("fault.status must be an integer HTTP status")
+    if f.action == "status" and (math.type(f.status) ~= "integer" or f.status < 100 or f.status > 599) then
+      reply.bad_request("fault.status must be an HTTP status (100..599)")
     end
     for _, k in ipairs({ "count", "after_bytes", "stall_seconds", "retry_after" }) do
       if f[k] ~= nil and (type(f[k]) ~= "number" or f[k] < 0) then
