@@ -496,22 +496,40 @@ static void copy_reply(lua_State *L, int idx, reply *r) {
 typedef struct call {
   dg_emulator *emu;
   const char *method;
-  const char *path;     /* normalized */
+  const dg_buf *path;   /* normalized; may hold a NUL (%00), so it travels with its length */
   dg_buf *query_raw;    /* reconstructed "k=v&k2=v2" as sent */
-  dg_buf *args;         /* decoded "k\0v\0" pairs */
-  dg_buf *headers;      /* "name\0value\0" pairs, names lower-cased */
+  dg_buf *args;         /* decoded pairs (see add_pair) */
+  dg_buf *headers;      /* pairs, names lower-cased */
   request *rq;
   reply *out;
 } call;
 
+/*
+** Pairs are stored length-prefixed (a size_t, then the bytes; key then value), because
+** a decoded query argument may contain any byte, NUL included.
+*/
+static void add_string(dg_buf *b, const char *s, size_t n) {
+  dg_buf_add(b, &n, sizeof n);
+  dg_buf_add(b, s, n);
+}
+
+static const char *next_string(const dg_buf *b, size_t *o, size_t *n) {
+  memcpy(n, b->data + *o, sizeof *n);
+  const char *s = b->data + *o + sizeof *n;
+  *o += sizeof *n + *n;
+  return s;
+}
+
+/* Pushes a table {key = value} of the pairs in b (a repeated key keeps its last value). */
 static void push_pairs(lua_State *L, const dg_buf *b) {
   lua_newtable(L);
   for (size_t o = 0; o < b->len;) {
-    const char *k = b->data + o;
-    const char *v = k + strlen(k) + 1;
-    lua_pushstring(L, v);
-    lua_setfield(L, -2, k);
-    o = (size_t)(v - b->data) + strlen(v) + 1;
+    size_t kl, vl;
+    const char *k = next_string(b, &o, &kl);
+    const char *v = next_string(b, &o, &vl);
+    lua_pushlstring(L, k, kl);
+    lua_pushlstring(L, v, vl);
+    lua_rawset(L, -3);
   }
 }
 
@@ -524,7 +542,7 @@ static int dispatch(lua_State *L) {
   lua_createtable(L, 0, 10);
   lua_pushstring(L, c->method);
   lua_setfield(L, -2, "method");
-  lua_pushstring(L, c->path);
+  lua_pushlstring(L, c->path->data, c->path->len);
   lua_setfield(L, -2, "path");
   lua_pushlstring(L, c->query_raw->data ? c->query_raw->data : "", c->query_raw->len);
   lua_setfield(L, -2, "query");
@@ -558,10 +576,12 @@ static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const 
                                       const char *value) {
   dg_buf *b = cls;
   (void)kind;
-  for (const char *k = key; *k; k++)
-    dg_buf_addc(b, (char)(*k >= 'A' && *k <= 'Z' ? *k + 32 : *k));
-  dg_buf_addc(b, '\0');
-  dg_buf_add(b, value ? value : "", strlen(value ? value : "") + 1);
+  char name[128];
+  size_t n = 0;
+  for (const char *k = key; *k && n < sizeof name; k++)
+    name[n++] = (char)(*k >= 'A' && *k <= 'Z' ? *k + 32 : *k);
+  add_string(b, name, n);
+  add_string(b, value ? value : "", value ? strlen(value) : 0);
   return MHD_YES;
 }
 
@@ -577,10 +597,15 @@ static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const cha
     dg_buf_addc(q->raw, '=');
     dg_buf_adds(q->raw, value);
   }
-  pct_decode(q->args, key, strlen(key), 1);
-  dg_buf_addc(q->args, '\0');
-  if (value) pct_decode(q->args, value, strlen(value), 1);
-  dg_buf_addc(q->args, '\0');
+  dg_buf d;
+  dg_buf_init(&d);
+  pct_decode(&d, key, strlen(key), 1);
+  add_string(q->args, d.data ? d.data : "", d.len);
+  dg_buf_reset(&d);
+  if (value) pct_decode(&d, value, strlen(value), 1);
+  add_string(q->args, d.data ? d.data : "", d.len);
+  if (d.failed) q->args->failed = 1;
+  dg_buf_free(&d);
   return MHD_YES;
 }
 
@@ -731,7 +756,7 @@ static enum MHD_Result respond(dg_emulator *e, struct MHD_Connection *con, reque
   } else if (rq->spool_errno) {
     reply_api_error(&r, 500, "the emulator could not store the request body");
   } else {
-    call c = {e, method, path.data, &raw, &args, &headers, rq, &r};
+    call c = {e, method, &path, &raw, &args, &headers, rq, &r};
     lua_State *L = e->L;
     lua_settop(L, 0);
     lua_pushcfunction(L, traceback);

@@ -159,6 +159,10 @@ describe("datagrok emulate", function()
       end
       assert.equal(400, e:http("GET", "/public/v1/groups/" .. "Developers" .. "/members",
         { query = "admin=maybe" }).status)
+      -- a NUL decoded from %00 reaches Lua intact (and is refused in a file name)
+      assert.equal(400, e:http("POST", "/public/v1/files/S/a%00b", { body = "x" }).status)
+      assert.same({}, e:json("GET", "/public/v1/groups/lookup", { query = "query=Chem%00ists&x%00=1" }))
+      assert.equal(1, #e:json("GET", "/public/v1/groups/lookup", { query = "query=Chem%69sts&x%00=1" }))
       assert.equal(200, e:http("GET", "/public/v1/healthcheck").status)
     end)
 
