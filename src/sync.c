@@ -10,10 +10,11 @@
 **      to be written goes into a temporary file ".dgsync-<pid>-<n>.tmp" in its
 **      destination directory, reached from the target dir fd by openat with
 **      O_NOFOLLOW on every component (mkdirat for missing ones);
-**   4. checkpoints (every CHECKPOINT_FILES parts, CHECKPOINT_SECONDS, and at the
-**      end): one syncfs for the batch's data, renameat of each temporary file
-**      into place, syncfs again for the renames, then the eTags go into the map
-**      and the metadata file is replaced atomically (temp, fsync, rename);
+**   4. checkpoints (every CHECKPOINT_FILES parts or CHECKPOINT_BYTES, when a part
+**      ends CHECKPOINT_SECONDS after the last checkpoint, and at the end): one
+**      syncfs for the batch's data, renameat of each temporary file into place,
+**      syncfs again for the renames, then the eTags go into the map and the
+**      metadata file is replaced atomically (temp, fsync, rename);
 **   5. guards (empty remote, max_delete), then deletes, only when every part
 **      applied, only of tracked files, never through a symlink;
 **   6. the final metadata write and the report.
@@ -49,6 +50,7 @@
 #define TMP_SUFFIX ".tmp"
 #define CHECKPOINT_FILES 256
 #define CHECKPOINT_SECONDS 2.0
+#define CHECKPOINT_BYTES ((unsigned long long)64 << 20) /* bounds the dirty data per batch */
 #define MAX_NAME 4096
 #define MAX_DEPTH 128
 
@@ -179,7 +181,7 @@ typedef struct sync_run {
   omap written, deleted, unchanged, failed; /* report (failed: name -> reason) */
   pending_file *pending;
   size_t npending, cappending;
-  unsigned long long bytes, part_bytes;
+  unsigned long long bytes, part_bytes, pending_bytes;
   unsigned tmp_counter;
   /* the part being parsed */
   part_kind kind;
@@ -560,6 +562,7 @@ static int checkpoint(sync_run *r) {
       p->name = p->tmp = p->etag = NULL;
     }
     r->npending = 0;
+    r->pending_bytes = 0;
     if (syncfs(r->root)) {
       stash(r, "IO", "syncfs failed: %s", strerror(errno));
       return -1;
@@ -699,9 +702,11 @@ static int on_part_end(void *ctx) {
   }
   r->npending++;
   r->bytes += r->part_bytes;
+  r->pending_bytes += r->part_bytes;
   r->kind = PART_SKIP;
   progress(r, 0);
-  if (r->npending >= r->checkpoint_files || now_seconds() - r->last_checkpoint >= CHECKPOINT_SECONDS)
+  if (r->npending >= r->checkpoint_files || r->pending_bytes >= CHECKPOINT_BYTES ||
+      now_seconds() - r->last_checkpoint >= CHECKPOINT_SECONDS)
     return checkpoint(r) ? 1 : 0;
   return 0;
 oom:

@@ -58,10 +58,12 @@ function M.arm_extra_parts(req)
   return reply.json({ armed = #list })
 end
 
---- The answer with the test hook's parts appended, built here as one body: part
--- headers may then carry bytes a real header cannot (NUL, CR, control characters).
+--- The answer as one multipart body built here (parts given by body or file, then the
+-- test hook's parts): used when every part is small (a no-op re-sync of 10,000 files is
+-- one string, not 10,000 segments), and for the hook, whose part headers may carry bytes
+-- a real header cannot (NUL, CR, control characters).
 function M.raw_answer(parts, extra)
-  local boundary = "dg-sync-test-boundary"
+  local boundary = "dg-sync-boundary-7c1e0f2a"
   local out = {}
   local function add(headers, body)
     out[#out + 1] = "--" .. boundary .. "\r\n"
@@ -77,7 +79,7 @@ function M.raw_answer(parts, extra)
     end
     add(p.headers, body)
   end
-  for _, p in ipairs(extra) do
+  for _, p in ipairs(extra or {}) do
     local h = { ["Content-Disposition"] = disposition(p.name) }
     if p.status then h["X-File-Status"] = p.status end
     if p.etag then h["X-File-E-Tag"] = p.etag end
@@ -122,6 +124,7 @@ function M.handle(req, state, connector, path)
   table.sort(names)
 
   local parts = {}
+  local has_files = false
   local gone = {}
   for k in pairs(have) do
     if not remote[k] then
@@ -144,9 +147,10 @@ function M.handle(req, state, connector, path)
                                         ["Content-Type"] = "application/octet-stream",
                                         ["X-File-E-Tag"] = tag },
                             file = base .. "/" .. rel }
+      has_files = true
     end
   end
-  if extra then return M.raw_answer(parts, extra) end
+  if extra or not has_files then return M.raw_answer(parts, extra) end
   return { status = 200, headers = {}, parts = parts, multipart = "form-data" }
 end
 
