@@ -255,6 +255,14 @@ static int pmain(lua_State *L) {
   return 0;
 }
 
+/* The --emulate emulator: stopped at exit, after main returns or when the script calls os.exit. */
+static dg_emulator *script_emulator = NULL;
+
+static void stop_script_emulator(void) {
+  dg_emulator_stop(script_emulator); /* also removes its temporary data dir */
+  script_emulator = NULL;
+}
+
 /*
 ** --emulate: starts an emulator with demo content in a temporary data dir and
 ** points DATAGROK_URL/DATAGROK_API_KEY at it. Returns NULL (reported) on failure.
@@ -272,6 +280,8 @@ static dg_emulator *start_emulator(const options *o) {
   }
   setenv("DATAGROK_URL", dg_emulator_url(e), 1);
   setenv("DATAGROK_API_KEY", dg_emulator_key(e), 1);
+  script_emulator = e;
+  atexit(stop_script_emulator);
   return e;
 }
 
@@ -284,12 +294,10 @@ int main(int argc, char **argv) {
   o.argv = argv;
   int rc = parse_args(&o);
   if (rc != 0) return rc > 0 ? 0 : 2;
-  dg_emulator *emu = NULL;
-  if (o.emulate && !(emu = start_emulator(&o))) return 1;
+  if (o.emulate && !start_emulator(&o)) return 1;
   lua_State *L = luaL_newstate();
   if (!L) {
     fprintf(stderr, "%s: cannot create the Lua state: not enough memory\n", PROGNAME);
-    dg_emulator_stop(emu);
     return 1;
   }
   lua_pushcfunction(L, pmain);
@@ -299,7 +307,6 @@ int main(int argc, char **argv) {
     o.exit_code = dg_error_exit_code(L, -1);
     dg_host_report(L, PROGNAME);
   }
-  lua_close(L);
-  dg_emulator_stop(emu); /* after the script's clients are closed */
+  lua_close(L); /* the script's clients close before the emulator stops (atexit) */
   return o.exit_code;
 }

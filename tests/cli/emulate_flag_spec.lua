@@ -56,6 +56,19 @@ describe("datagrok --emulate", function()
     assert.equal(7, (run("curl -s -o /dev/null --max-time 2 " .. q(url .. "/info/server"))))
   end)
 
+  it("stops the emulator and removes its data dir when the script calls os.exit", function()
+    local script = dir .. "/exit.lua"
+    emulator.write_file(script, 'print(os.getenv("DATAGROK_URL")) os.exit(3)')
+    local tmp = dir .. "/tmp"
+    os.execute("mkdir " .. q(tmp))
+    local code, out = run(("TMPDIR=%s %s --emulate %s"):format(q(tmp), q(BIN), q(script)))
+    assert.equal(3, code)
+    local url = out:match("^(%S+)")
+    assert.equal(7, (run("curl -s -o /dev/null --max-time 2 " .. q(url .. "/info/server"))))
+    local _, left = run("ls -A " .. q(tmp))
+    assert.equal("", left)
+  end)
+
   it("works with -e and is listed in --help", function()
     local code, out = run(("%s --emulate -e %s"):format(q(BIN),
       q('local p = io.popen("curl -s " .. os.getenv("DATAGROK_URL") .. "/info/server") print(p:read("a"))')))
