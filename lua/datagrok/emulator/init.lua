@@ -8,8 +8,9 @@
 -- spooled temporary file when the body is over 1 MiB), body_size. The answer is a
 -- response table (see reply.lua and src/emulator.c).
 --
--- Routes live in modules (auth, info, files (with the sync route), tables, dashboards, functions, groups,
--- users); each has `register(router)` and adds `router:get/post/delete(pattern, fn)`
+-- Routes live in modules (auth, info, files (with the sync route), tables, dashboards,
+-- groups, users, functions); each has `register(router)` and adds
+-- `router:get/post/delete(pattern, fn)`
 -- with a Lua pattern (anchored for you) whose captures follow (req, state) in fn's
 -- arguments. `req.user` is the caller (a users record) once authenticated.
 local reply = require "datagrok.emulator.reply"
