@@ -1093,9 +1093,10 @@ void dg_emulator_stop(dg_emulator *e) {
 
 /* ---- the `emulate` command -------------------------------------------------- */
 
-static int emulate_usage(const char *progname, const char *what, const char *arg) {
-  fprintf(stderr, "%s emulate: %s%s%s\n", progname, what, arg ? " " : "", arg ? arg : "");
-  fprintf(stderr,
+/* Prints a problem (what [arg]; none when what is NULL) and the usage; returns 2. */
+static int emulate_usage(FILE *out, const char *progname, const char *what, const char *arg) {
+  if (what) fprintf(out, "%s emulate: %s%s%s\n", progname, what, arg ? " " : "", arg ? arg : "");
+  fprintf(out,
           "usage: %s emulate [--port N] [--data DIR] [--key KEY] [--demo] [--faults]\n"
           "  --port N     listen on 127.0.0.1:N (default: a free port)\n"
           "  --data DIR   keep the state in DIR (default: a temporary directory)\n"
@@ -1121,17 +1122,17 @@ int dg_emulator_command(int argc, char **argv, const char *progname) {
     if (takes) {
       if (eq) val = eq + 1;
       else if (i + 1 < argc) val = argv[++i];
-      else return emulate_usage(progname, "missing value for", a);
+      else return emulate_usage(stderr, progname, "missing value for", a);
       if (a[2] == 'p') {
         char *end;
         long p = strtol(val, &end, 10);
         if (!*val || *end || p < 0 || p > 65535)
-          return emulate_usage(progname, "--port needs a number 0..65535, not", val);
+          return emulate_usage(stderr, progname, "--port needs a number 0..65535, not", val);
         o.port = (int)p;
       } else if (a[2] == 'd') {
         o.data_dir = val;
       } else {
-        if (!*val) return emulate_usage(progname, "--key must not be empty", NULL);
+        if (!*val) return emulate_usage(stderr, progname, "--key must not be empty", NULL);
         o.key = val;
       }
     } else if (strcmp(a, "--demo") == 0) {
@@ -1139,10 +1140,10 @@ int dg_emulator_command(int argc, char **argv, const char *progname) {
     } else if (strcmp(a, "--faults") == 0) {
       o.faults = 1;
     } else if (strcmp(a, "--help") == 0) {
-      emulate_usage(progname, "serves the Datagrok API on 127.0.0.1", NULL);
+      emulate_usage(stdout, progname, NULL, NULL);
       return 0;
     } else {
-      return emulate_usage(progname, "unrecognized argument", a);
+      return emulate_usage(stderr, progname, "unrecognized argument", a);
     }
   }
   /* SIGINT/SIGTERM are taken by sigwait below; the server threads inherit the mask */

@@ -32,6 +32,16 @@ describe("datagrok emulate", function()
       end
     end)
 
+    it("prints its usage on stdout for --help", function()
+      local code, out, err = run(q(BIN) .. " emulate --help")
+      assert.equal(0, code)
+      assert.equal("", err)
+      assert.matches("^usage: datagrok emulate", out)
+      for _, flag in ipairs({ "--port", "--data", "--key", "--demo", "--faults" }) do
+        assert.matches(flag, out, 1, true)
+      end
+    end)
+
     it("prints exactly the URL and the key, and uses a given key", function()
       local e = emulator.start{ key = "my-secret-key-123" }
       finally(function() e:stop() end)
