@@ -124,24 +124,26 @@ dg_frame *dg_csv_take(dg_csv *p) {
 
 /* pandas' default na_values (pandas._libs.parsers.STR_NA_VALUES, pandas 1.5). */
 static int is_na(const char *s, size_t n) {
-  static const char *const na[] = {"#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN",
-                                   "-nan", "1.#IND", "1.#QNAN", "<NA>", "N/A", "NA", "NULL",
-                                   "NaN", "n/a", "nan", "null", NULL};
+  static const struct { const char *text; size_t len; } na[] = {
+    {"#N/A", 4}, {"#N/A N/A", 8}, {"#NA", 3}, {"-1.#IND", 7}, {"-1.#QNAN", 8}, {"-NaN", 4},
+    {"-nan", 4}, {"1.#IND", 6}, {"1.#QNAN", 7}, {"<NA>", 4}, {"N/A", 3}, {"NA", 2},
+    {"NULL", 4}, {"NaN", 3}, {"n/a", 3}, {"nan", 3}, {"null", 4}};
   if (n == 0) return 1;
   if (n > 8) return 0;
   switch (s[0]) {
     case '#': case '-': case '1': case '<': case 'N': case 'n': break;
     default: return 0;
   }
-  for (int i = 0; na[i]; i++)
-    if (strlen(na[i]) == n && memcmp(na[i], s, n) == 0) return 1;
+  for (size_t i = 0; i < sizeof na / sizeof na[0]; i++)
+    if (na[i].len == n && memcmp(na[i].text, s, n) == 0) return 1;
   return 0;
 }
 
 static int is_blank(char c) { return c == ' ' || c == '\t'; }
 
-static int ieq(const char *s, size_t n, const char *lower) {
-  if (strlen(lower) != n) return 0;
+/* s[0..n) equals `lower` (a lower-case literal of length len) in any letter case. */
+static int ieq(const char *s, size_t n, const char *lower, size_t len) {
+  if (n != len) return 0;
   for (size_t i = 0; i < n; i++) {
     char c = s[i];
     if (c >= 'A' && c <= 'Z') c = (char)(c - 'A' + 'a');
@@ -178,7 +180,8 @@ static int parse_number(dg_csv *p, const char *s, size_t n, int64_t *iv, double 
   }
   if (t == e) return C_STRING;
   if ((*t | 0x20) == 'i') {
-    if (!ieq(t, (size_t)(e - t), "inf") && !ieq(t, (size_t)(e - t), "infinity")) return C_STRING;
+    if (!ieq(t, (size_t)(e - t), "inf", 3) && !ieq(t, (size_t)(e - t), "infinity", 8))
+      return C_STRING;
     *fv = neg ? -INFINITY : INFINITY;
     *canonical = *canonical && (size_t)(e - t) == 3 && memcmp(t, "inf", 3) == 0;
     return C_FLOAT;
@@ -280,7 +283,7 @@ static int store_field(dg_csv *p, size_t i, const char *s, size_t n) {
   int rc;
   if (is_na(s, n)) {
     rc = dg_colbuild_missing(b);
-  } else if ((n == 4 || n == 5) && (ieq(s, n, "true") || ieq(s, n, "false"))) {
+  } else if ((n == 4 || n == 5) && (ieq(s, n, "true", 4) || ieq(s, n, "false", 5))) {
     rc = dg_colbuild_bool(b, n == 4, s, n);
   } else {
     int64_t iv = 0;

@@ -352,9 +352,12 @@ int dg_colbuild_bool(dg_colbuild *b, int v, const char *raw, size_t rawlen) {
   int spelling = 0;
   if (raw) {
     spelling = 3;
-    for (int k = 0; k < 3; k++)
-      if (strlen(bool_text[k][v != 0]) == rawlen && memcmp(bool_text[k][v != 0], raw, rawlen) == 0)
+    size_t len = v ? 4 : 5; /* "True" / "False" in every spelling */
+    for (int k = 0; k < 3 && rawlen == len; k++)
+      if (memcmp(bool_text[k][v != 0], raw, rawlen) == 0) {
         spelling = k;
+        break;
+      }
     if (spelling == 3 && add_exc(b, b->n, raw, rawlen) < 0) return -1;
   }
   ((uint8_t *)b->data)[b->n++] = (uint8_t)((v != 0) | (spelling << 1));
