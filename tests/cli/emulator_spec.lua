@@ -310,6 +310,8 @@ describe("datagrok emulate", function()
       assert.equal(400, res.status)
       res = e:http("POST", "/_emulator/faults", { body = '{"prefix":"/x","action":"stall","count":-1}' })
       assert.equal(400, res.status)
+      res = e:http("POST", "/_emulator/faults", { body = '{"prefix":"/x","action":"reset","count":0}' })
+      assert.equal(400, res.status)
     end)
 
     it("is off without --faults", function()

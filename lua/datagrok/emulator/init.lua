@@ -110,6 +110,9 @@ function Server:control(req)
         reply.bad_request(("fault.%s must be a non-negative number"):format(k))
       end
     end
+    if f.count ~= nil and math.type(f.count) ~= "integer" or (f.count or 1) < 1 then
+      reply.bad_request("fault.count must be a positive integer")
+    end
     if f.method ~= nil and type(f.method) ~= "string" then reply.bad_request("fault.method must be a string") end
     self.faults[#self.faults + 1] = {
       prefix = f.prefix, method = f.method and f.method:upper(), count = math.tointeger(f.count) or 1,
