@@ -4,9 +4,9 @@
 -- pandas' DataFrame.to_csv(index=False). Divergences that are by design
 -- (src/csv.h) are mapped: pandas turns an int or bool column with missing
 -- values into float64/object, where the DataFrame keeps int/bool.
+local emulator = require "emulator"
 local BIN = assert(os.getenv("DATAGROK_BIN"), "DATAGROK_BIN is not set")
-
-local function sh_quote(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+local sh_quote, read, write = emulator.shell_quote, emulator.read_file, emulator.write_file
 
 local function find_python()
   for _, py in ipairs { "python3", "/usr/bin/python3" } do
@@ -18,19 +18,6 @@ local PY = find_python()
 local tmp = os.tmpname()
 os.remove(tmp)
 os.execute("mkdir -p " .. sh_quote(tmp))
-
-local function write(path, data)
-  local f = assert(io.open(path, "wb"))
-  f:write(data)
-  f:close()
-end
-
-local function read(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
 
 local function run(cmd)
   local p = io.popen(cmd .. " 2>&1")

@@ -3,18 +3,12 @@
 local datagrok = require "datagrok"
 local DataFrame = datagrok.DataFrame
 local null = datagrok.null
+local read = require("emulator").read_file
 
 local function tmpname()
   local p = os.tmpname()
   os.remove(p)
   return p
-end
-
-local function read(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("a")
-  f:close()
-  return s
 end
 
 local function sample()

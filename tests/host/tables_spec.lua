@@ -4,19 +4,7 @@
 local datagrok = require "datagrok"
 local emulator = require "emulator"
 local null = datagrok.null
-
-local function read(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
-
-local function write(path, data)
-  local f = assert(io.open(path, "wb"))
-  f:write(data)
-  f:close()
-end
+local read, write = emulator.read_file, emulator.write_file
 
 describe("tables and files", function()
   local e, dg, dir
