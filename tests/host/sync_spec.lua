@@ -315,6 +315,17 @@ describe("sync_dir", function()
       assert.same({}, tree.temps(dir))
     end)
 
+    it("a connection reset before the answer fails cleanly without retries and is retried with them", function()
+      local remote, share, dir, old = setup_big()
+      local strict = datagrok.new("Bearer " .. e.key, e.url, { retries = 0, low_speed_time = 1 })
+      e:fault { prefix = "/public/v1/files/sync", action = "reset" }
+      fails("CONNECT", function() strict:sync_dir(CONN, remote, dir) end)
+      assert.same(old, tree.snapshot(dir))
+      e:fault { prefix = "/public/v1/files/sync", action = "reset" }
+      assert.equal(6, #dg:sync_dir(CONN, remote, dir).written)
+      assert.same(tree.snapshot(share), tree.snapshot(dir))
+    end)
+
     it("an ApiError answer raises and applies nothing", function()
       local remote, _, dir = fresh { ["a.txt"] = "a" }
       dg:sync_dir(CONN, remote, dir)

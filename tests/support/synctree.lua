@@ -13,13 +13,8 @@ local M = {}
 local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
 M.quote = q
 
-function M.read(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
+--- The content of a file, or nil.
+M.read = require("emulator").read_file
 
 function M.write(path, data)
   local dir = path:match("^(.*)/[^/]*$")
