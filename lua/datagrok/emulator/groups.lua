@@ -205,9 +205,12 @@ local function resolve_end(state, v, where, pending)
     local existing = M.find(state, v.name)
     if existing then return existing.id end
   end
-  local rec = M.new_record({ id = id, name = v.name, friendlyName = type(v.friendlyName) == "string"
-                             and v.friendlyName or nil, description = type(v.description) == "string"
-                             and v.description or nil, personal = v.personal == true, hidden = v.hidden == true })
+  local rec = M.new_record({
+    id = id, name = v.name,
+    friendlyName = type(v.friendlyName) == "string" and v.friendlyName or nil,
+    description = type(v.description) == "string" and v.description or nil,
+    personal = v.personal == true, hidden = v.hidden == true,
+  })
   pending[rec.id] = rec
   return rec.id
 end
@@ -327,10 +330,15 @@ function M.register(router)
     end)) do out[#out + 1] = M.pruned(g) end
     return reply.json(out)
   end)
-  router:get(base .. "/current", function(req, state) return reply.json(M.full(state, current_group(req, state))) end)
-  router:get("/public/v1/user/group", function(req, state) return reply.json(M.full(state, current_group(req, state))) end)
-  router:post(base .. "/requests/([^/]+)/approve", function(_, state, id) return resolve_request(state, id, true) end)
-  router:post(base .. "/requests/([^/]+)/deny", function(_, state, id) return resolve_request(state, id, false) end)
+  local function current(req, state) return reply.json(M.full(state, current_group(req, state))) end
+  router:get(base .. "/current", current)             -- P4+
+  router:get("/public/v1/user/group", current)        -- P2/P3
+  router:post(base .. "/requests/([^/]+)/approve", function(_, state, id)
+    return resolve_request(state, id, true)
+  end)
+  router:post(base .. "/requests/([^/]+)/deny", function(_, state, id)
+    return resolve_request(state, id, false)
+  end)
   router:get(base .. "/([^/]+)/members", function(req, state, id)
     return members_or_memberships(state, req, id, "parent")
   end)
@@ -366,13 +374,16 @@ function M.register(router)
     for i, q in ipairs(list) do out[i] = request_wire(state, q) end
     return reply.json(out)
   end)
-  router:get(base .. "/([^/]+)", function(_, state, id) return reply.json(M.full(state, M.get(state, id))) end)
+  router:get(base .. "/([^/]+)", function(_, state, id)
+    return reply.json(M.full(state, M.get(state, id)))
+  end)
   router:delete(base .. "/([^/]+)", delete_group)
   router:get(base, function(req, state)
     local conds = M.parse_filter(req.args.text)
     local include = "," .. (req.args.include or "") .. ","
-    local kids = include:find(",children.child,", 1, true) ~= nil or include:find(",children,", 1, true) ~= nil
-    local pars = include:find(",parents.parent,", 1, true) ~= nil or include:find(",parents,", 1, true) ~= nil
+    local function has(a, b) return include:find(a, 1, true) ~= nil or include:find(b, 1, true) ~= nil end
+    local kids = has(",children.child,", ",children,")
+    local pars = has(",parents.parent,", ",parents,")
     local out = array()
     for _, g in ipairs(sorted_groups(state, function(g) return matches(g, conds) end)) do
       out[#out + 1] = M.full(state, g, kids, pars)
