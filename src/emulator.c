@@ -65,6 +65,8 @@ struct dg_emulator {
   char *key;
   char *data_dir;
   char *spool_dir;      /* <data>/tmp: spooled request bodies */
+  char *tls_cert;       /* PEM texts for https (NULL for http), alive as long as the daemon */
+  char *tls_key;
   int temp_data;        /* data_dir was created by us: removed by dg_emulator_stop */
   pthread_mutex_t mu;   /* guards stalls, stopping and every stall state flag */
   pthread_cond_t cv;
@@ -922,6 +924,26 @@ static int init_lua(lua_State *L) {
   return 0;
 }
 
+/* Reads a whole (small, PEM) file into *out; returns 0 or an errno. */
+static int read_small_file(const char *path, char **out) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return errno;
+  dg_buf b;
+  dg_buf_init(&b);
+  char chunk[4096];
+  size_t n;
+  while ((n = fread(chunk, 1, sizeof chunk, f)) > 0 && b.len < (1u << 20)) dg_buf_add(&b, chunk, n);
+  int err = ferror(f) ? EIO : b.failed ? ENOMEM : b.len >= (1u << 20) ? EFBIG : 0;
+  fclose(f);
+  if (!err && dg_buf_addc(&b, '\0')) err = ENOMEM;
+  if (err) {
+    dg_buf_free(&b);
+    return err;
+  }
+  *out = b.data;
+  return 0;
+}
+
 /* Binds 127.0.0.1:port and listens; returns the socket or -1 (errno set). */
 static int listen_loopback(int port, int *bound_port) {
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -1007,12 +1029,28 @@ dg_emulator *dg_emulator_start(const dg_emulator_opts *o, char *err, size_t errl
     goto fail;
   }
 
+  if ((o->tls_cert != NULL) != (o->tls_key != NULL)) {
+    snprintf(err, errlen, "https needs both a certificate and its key");
+    goto fail;
+  }
+  if (o->tls_cert) {
+    int rc = read_small_file(o->tls_cert, &e->tls_cert);
+    if (rc) {
+      snprintf(err, errlen, "cannot read the certificate %s: %s", o->tls_cert, strerror(rc));
+      goto fail;
+    }
+    if ((rc = read_small_file(o->tls_key, &e->tls_key))) {
+      snprintf(err, errlen, "cannot read the private key %s: %s", o->tls_key, strerror(rc));
+      goto fail;
+    }
+  }
+
   int port = 0;
   if ((lfd = listen_loopback(o->port, &port)) < 0) {
     snprintf(err, errlen, "cannot listen on 127.0.0.1:%d: %s", o->port, strerror(errno));
     goto fail;
   }
-  snprintf(e->url, sizeof e->url, "http://127.0.0.1:%d", port);
+  snprintf(e->url, sizeof e->url, "%s://127.0.0.1:%d", e->tls_cert ? "https" : "http", port);
 
   if (!(e->L = luaL_newstate())) {
     snprintf(err, errlen, "cannot create the Lua state: not enough memory");
@@ -1039,11 +1077,18 @@ dg_emulator *dg_emulator_start(const dg_emulator_opts *o, char *err, size_t errl
   sigaddset(&block, SIGTERM);
   sigaddset(&block, SIGPIPE);
   pthread_sigmask(SIG_BLOCK, &block, &old);
+  struct MHD_OptionItem tls[] = {
+    {MHD_OPTION_HTTPS_MEM_CERT, 0, e->tls_cert},
+    {MHD_OPTION_HTTPS_MEM_KEY, 0, e->tls_key},
+    {MHD_OPTION_END, 0, NULL}};
+  unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_ALLOW_SUSPEND_RESUME;
+  if (e->tls_cert) flags |= MHD_USE_TLS;
+  else tls[0].option = MHD_OPTION_END;
   if (pthread_create(&e->waker, NULL, waker_main, e) == 0) e->waker_started = 1;
   if (e->waker_started)
     e->daemon = MHD_start_daemon(
-      MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_ALLOW_SUSPEND_RESUME, 0, NULL, NULL,
-      on_request, e, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)lfd,
+      flags, 0, NULL, NULL, on_request, e, MHD_OPTION_ARRAY, tls,
+      MHD_OPTION_LISTEN_SOCKET, (MHD_socket)lfd,
       MHD_OPTION_NOTIFY_COMPLETED, on_completed, (void *)e,
       MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, (void *)e,
       MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(256 * 1024),
@@ -1054,7 +1099,8 @@ dg_emulator *dg_emulator_start(const dg_emulator_opts *o, char *err, size_t errl
     goto fail;
   }
   if (!e->daemon) {
-    snprintf(err, errlen, "libmicrohttpd could not start");
+    snprintf(err, errlen, "libmicrohttpd could not start%s",
+             e->tls_cert ? " (is the certificate or key malformed?)" : "");
     goto fail;
   }
   return e;
@@ -1084,6 +1130,11 @@ void dg_emulator_stop(dg_emulator *e) {
   pthread_mutex_destroy(&e->mu);
   free(e->spool_dir);
   free(e->data_dir);
+  free(e->tls_cert);
+  if (e->tls_key) {
+    memset(e->tls_key, 0, strlen(e->tls_key));
+    free(e->tls_key);
+  }
   if (e->key) {
     memset(e->key, 0, strlen(e->key));
     free(e->key);
@@ -1098,11 +1149,13 @@ static int emulate_usage(FILE *out, const char *progname, const char *what, cons
   if (what) fprintf(out, "%s emulate: %s%s%s\n", progname, what, arg ? " " : "", arg ? arg : "");
   fprintf(out,
           "usage: %s emulate [--port N] [--data DIR] [--key KEY] [--demo] [--faults]\n"
+          "                  [--tls-cert PEM --tls-key PEM]\n"
           "  --port N     listen on 127.0.0.1:N (default: a free port)\n"
           "  --data DIR   keep the state in DIR (default: a temporary directory)\n"
           "  --key KEY    the API key clients must send (default: a random key)\n"
           "  --demo       seed demo users, groups, the demog table and System:DemoFiles\n"
-          "  --faults     enable fault injection and request recording (/_emulator/...)\n",
+          "  --faults     enable fault injection and request recording (/_emulator/...)\n"
+          "  --tls-cert PEM, --tls-key PEM  serve https with this certificate and key\n",
           progname);
   return 2;
 }
@@ -1118,7 +1171,9 @@ int dg_emulator_command(int argc, char **argv, const char *progname) {
     size_t nlen = eq ? (size_t)(eq - a) : strlen(a);
     int takes = (nlen == 6 && strncmp(a, "--port", 6) == 0) ||
                 (nlen == 6 && strncmp(a, "--data", 6) == 0) ||
-                (nlen == 5 && strncmp(a, "--key", 5) == 0);
+                (nlen == 5 && strncmp(a, "--key", 5) == 0) ||
+                (nlen == 10 && strncmp(a, "--tls-cert", 10) == 0) ||
+                (nlen == 9 && strncmp(a, "--tls-key", 9) == 0);
     if (takes) {
       if (eq) val = eq + 1;
       else if (i + 1 < argc) val = argv[++i];
@@ -1131,6 +1186,9 @@ int dg_emulator_command(int argc, char **argv, const char *progname) {
         o.port = (int)p;
       } else if (a[2] == 'd') {
         o.data_dir = val;
+      } else if (a[2] == 't') {
+        if (a[6] == 'c') o.tls_cert = val;
+        else o.tls_key = val;
       } else {
         if (!*val) return emulate_usage(stderr, progname, "--key must not be empty", NULL);
         o.key = val;
@@ -1146,6 +1204,8 @@ int dg_emulator_command(int argc, char **argv, const char *progname) {
       return emulate_usage(stderr, progname, "unrecognized argument", a);
     }
   }
+  if ((o.tls_cert != NULL) != (o.tls_key != NULL))
+    return emulate_usage(stderr, progname, "--tls-cert and --tls-key go together", NULL);
   /* SIGINT/SIGTERM are taken by sigwait below; the server threads inherit the mask */
   sigset_t set;
   sigemptyset(&set);

@@ -23,6 +23,8 @@ typedef struct dg_emulator_opts {
   int demo;             /* seed the demo content (users, groups, demog, System:DemoFiles) */
   int faults;           /* enable the /_emulator control routes and request recording */
   int use_env;          /* honour DATAGROK_LUA_DIR for the Lua half */
+  const char *tls_cert; /* with tls_key: serve https with this PEM certificate (chain) */
+  const char *tls_key;  /* PEM private key of tls_cert */
 } dg_emulator_opts;
 
 /*
@@ -30,7 +32,7 @@ typedef struct dg_emulator_opts {
 ** data dir not writable, Lua half failing to load). The key never appears in err.
 */
 dg_emulator *dg_emulator_start(const dg_emulator_opts *o, char *err, size_t errlen);
-/* "http://127.0.0.1:<port>" */
+/* "http://127.0.0.1:<port>" ("https://..." with TLS) */
 const char *dg_emulator_url(const dg_emulator *e);
 const char *dg_emulator_key(const dg_emulator *e);
 const char *dg_emulator_data_dir(const dg_emulator *e);

@@ -88,6 +88,30 @@ describe("datagrok emulate", function()
       end
     end)
 
+    it("serves https with --tls-cert/--tls-key, refused by a client that does not trust it", function()
+      local dir = emulator.tmpdir()
+      local cert, key = emulator.self_signed(dir)
+      local e = emulator.start{ demo = true, tls_cert = cert, tls_key = key }
+      finally(function()
+        e:stop()
+        os.execute("rm -rf " .. q(dir))
+      end)
+      assert.matches("^https://127%.0%.0%.1:%d+$", e.url)
+      local untrusted = e:http("GET", "/public/v1/healthcheck", { cacert = false })
+      assert.equal(60, untrusted.curl_exit)
+      local res = e:http("GET", "/public/v1/tables/demog")
+      assert.equal(200, res.status)
+      assert.matches("^subject,age", res.body)
+      -- one of the pair alone is a usage error; an unreadable or malformed file stops the start
+      assert.equal(2, (run(q(BIN) .. " emulate --tls-cert " .. q(cert))))
+      local code, _, err = run(q(BIN) .. " emulate --tls-cert " .. q(dir .. "/none.pem") .. " --tls-key " .. q(key))
+      assert.equal(1, code)
+      assert.matches("cannot read the certificate .*none%.pem", err)
+      code, _, err = run(q(BIN) .. " emulate --tls-cert " .. q(key) .. " --tls-key " .. q(key))
+      assert.equal(1, code)
+      assert.matches("could not start", err)
+    end)
+
     it("keeps a given data dir when it stops", function()
       local dir = emulator.tmpdir()
       local e = emulator.start{ data = dir }

@@ -11,7 +11,9 @@
 -- Works under stock lua5.4 (cli specs) and inside the binary (host specs): HTTP goes
 -- through `curl` (io.popen), processes through the shell. The binary is $DATAGROK_BIN.
 -- Options of start: demo, faults (default true), data (a directory; default a fresh
--- one, removed by e:stop()), key, port, bin, env (a string of VAR=value prefixes).
+-- one, removed by e:stop()), key, port, bin, env (a string of VAR=value prefixes),
+-- tls_cert + tls_key (PEM files: serve https; e:http trusts tls_cert unless
+-- opts.cacert == false). emulator.self_signed(dir) makes such a pair with openssl.
 local M = {}
 
 local function json_module()
@@ -66,6 +68,16 @@ function M.run(cmd)
   return ok and 0 or code, o, e
 end
 
+--- Makes a self-signed certificate for 127.0.0.1 (and localhost) in dir with openssl;
+-- returns the certificate and key paths.
+function M.self_signed(dir)
+  local cert, key = dir .. "/cert.pem", dir .. "/key.pem"
+  local code, _, err = M.run(("openssl req -x509 -newkey rsa:2048 -nodes -keyout %s -out %s -days 2 "
+    .. "-subj /CN=127.0.0.1 -addext 'subjectAltName=IP:127.0.0.1,DNS:localhost'"):format(q(key), q(cert)))
+  assert(code == 0, "openssl could not make a certificate: " .. tostring(err))
+  return cert, key
+end
+
 --- A fresh empty directory (under $TMPDIR or /tmp).
 function M.tmpdir()
   local p = io.popen("mktemp -d \"${TMPDIR:-/tmp}/dg-emu.XXXXXXXX\"")
@@ -103,6 +115,9 @@ local function spawn(self)
   if self.faults then args[#args + 1] = "--faults" end
   if self.key then args[#args + 1] = "--key"; args[#args + 1] = self.key end
   if self.port then args[#args + 1] = "--port"; args[#args + 1] = tostring(self.port) end
+  if self.tls_cert then
+    for _, a in ipairs({ "--tls-cert", self.tls_cert, "--tls-key", self.tls_key }) do args[#args + 1] = a end
+  end
   local quoted = {}
   for i, a in ipairs(args) do quoted[i] = q(a) end
   self.out = self.data .. ".out"
@@ -145,6 +160,8 @@ function M.start(opts)
     key = opts.key,
     port = opts.port,
     env = opts.env,
+    tls_cert = opts.tls_cert,
+    tls_key = opts.tls_key,
   }, Emulator)
   if opts.data then
     self.data = opts.data
@@ -168,6 +185,7 @@ function Emulator:http(method, path, opts)
   local cmd = { "curl", "-s", "--path-as-is", "-X", q(method), "-D", q(hfile), "-o", q(bfile),
                 "-w", q("%{http_code} %{time_total}") }
   if opts.max_time then cmd[#cmd + 1] = "--max-time " .. tonumber(opts.max_time) end
+  if self.tls_cert and opts.cacert ~= false then cmd[#cmd + 1] = "--cacert " .. q(self.tls_cert) end
   local auth = opts.key
   if auth == nil then auth = "Bearer " .. self.key end
   if auth then cmd[#cmd + 1] = "-H " .. q("Authorization: " .. auth) end
