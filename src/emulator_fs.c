@@ -67,10 +67,11 @@ static int l_commit(lua_State *L) {
   return 1;
 }
 
-/* fs.mkdirs(path) -> true: creates path and its missing parents (mode 0755). */
+/* fs.mkdirs(path [, mode]) -> true: creates path and its missing parents (mode 0755 by default). */
 static int l_mkdirs(lua_State *L) {
   size_t n;
   const char *path = luaL_checklstring(L, 1, &n);
+  mode_t mode = (mode_t)luaL_optinteger(L, 2, 0755);
   char *p = malloc(n + 1);
   if (!p) return luaL_error(L, "not enough memory");
   memcpy(p, path, n + 1);
@@ -79,7 +80,7 @@ static int l_mkdirs(lua_State *L) {
     if (*s == '/' || *s == '\0') {
       char c = *s;
       *s = '\0';
-      if (mkdir(p, 0755) && errno != EEXIST) { err = errno; break; }
+      if (mkdir(p, mode) && errno != EEXIST) { err = errno; break; }
       *s = c;
       if (c == '\0') break;
     }

@@ -35,7 +35,7 @@ function M.open(dir)
   local self = setmetatable({ dir = dir, state_dir = dir .. "/state",
                               tables_dir = dir .. "/tables", files_dir = dir .. "/files",
                               tmp_dir = dir .. "/tmp" }, State)
-  fs.mkdirs(self.state_dir)
+  fs.mkdirs(self.state_dir, tonumber("700", 8)) -- tokens.json holds session tokens
   fs.mkdirs(self.tables_dir)
   fs.mkdirs(self.files_dir)
   fs.mkdirs(self.tmp_dir)
