@@ -11,6 +11,7 @@
 #include "csv.h"
 
 #include <errno.h>
+#include <float.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -156,6 +157,41 @@ static const double pow10_exact[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1
                                       1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
                                       1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
 
+/*
+** mant * 10^expo correctly rounded, for mant < 2^64 and |expo| <= 27, without
+** strtod: exact when mant <= 2^53 and |expo| <= 22 (both operands exact, one
+** rounding); else with x87 extended precision (64-bit significand, where
+** mant and 10^|expo| are exact), whose one rounding is safe to round again to
+** double unless it lands next to a double midpoint. Returns 0, or -1 when the
+** caller must use strtod.
+*/
+#if LDBL_MANT_DIG == 64
+static const long double pow10l_exact[] = {
+  1e0L,  1e1L,  1e2L,  1e3L,  1e4L,  1e5L,  1e6L,  1e7L,  1e8L,  1e9L,  1e10L, 1e11L, 1e12L, 1e13L,
+  1e14L, 1e15L, 1e16L, 1e17L, 1e18L, 1e19L, 1e20L, 1e21L, 1e22L, 1e23L, 1e24L, 1e25L, 1e26L, 1e27L};
+#endif
+
+static int decimal_to_double(uint64_t mant, int expo, double *out) {
+  if (mant <= (1ULL << 53) && expo >= -22 && expo <= 22) {
+    double d = (double)mant;
+    *out = expo < 0 ? d / pow10_exact[-expo] : d * pow10_exact[expo];
+    return 0;
+  }
+#if LDBL_MANT_DIG == 64
+  if (expo >= -27 && expo <= 27 && mant != 0) {
+    long double r = expo < 0 ? (long double)mant / pow10l_exact[-expo]
+                             : (long double)mant * pow10l_exact[expo];
+    int ex;
+    uint64_t sig = (uint64_t)ldexpl(frexpl(r, &ex), 64); /* the 64-bit significand */
+    unsigned low = (unsigned)(sig & 0x7FF);               /* the bits double drops */
+    if (low >= 0x3FF && low <= 0x401) return -1;          /* next to a midpoint */
+    *out = (double)r;
+    return 0;
+  }
+#endif
+  return -1;
+}
+
 enum { C_STRING, C_INT, C_FLOAT };
 
 /*
@@ -257,10 +293,9 @@ static int parse_number(dg_csv *p, const char *s, size_t n, int64_t *iv, double 
     }
     *canonical = ok;
   }
-  /* value: exact fast path, else strtod on a NUL-terminated copy */
-  if (dropped == 0 && mant <= (1ULL << 53) && expo >= -22 && expo <= 22) {
-    double d = (double)mant;
-    d = expo < 0 ? d / pow10_exact[-expo] : d * pow10_exact[expo];
+  /* value: without strtod where that is exact, else strtod on a NUL-terminated copy */
+  double d;
+  if (dropped == 0 && decimal_to_double(mant, expo, &d) == 0) {
     *fv = neg ? -d : d;
     return C_FLOAT;
   }
@@ -271,7 +306,7 @@ static int parse_number(dg_csv *p, const char *s, size_t n, int64_t *iv, double 
   dg_buf_reset(&p->scratch);
   if (dg_buf_add(&p->scratch, t, (size_t)(e - t)) < 0) return -1;
   errno = 0;
-  double d = strtod(p->scratch.data, NULL);
+  d = strtod(p->scratch.data, NULL);
   if (errno == ERANGE && isinf(d)) return C_STRING; /* beyond double: pandas keeps the text */
   *fv = neg ? -d : d;
   return C_FLOAT;
@@ -666,6 +701,58 @@ static int sci_digits(const char *s, char *digits, int *nd, int prec) {
   return atoi(q + 1) + 1;
 }
 
+#if LDBL_MANT_DIG == 64
+/*
+** The shortest digits of a normal double a > 0 (15 to 17 of them) without
+** printf: for p = 15, 16, 17 the p-digit rounding n of a comes from a * 10^s in
+** extended precision (one rounding, error under 0.006 for a 17-digit n, so a
+** fraction that is not that close to .5 rounds right) and is kept when n * 10^-s
+** reads back as a (decimal_to_double). Fills digits (NUL-terminated, trailing
+** zeros stripped), *nd and *decpt; returns -1 when the caller must use printf.
+*/
+static int shortest_digits(double a, char *digits, int *nd, int *decpt) {
+  int e2;
+  frexp(a, &e2);
+  /* a is in [2^(e2-1), 2^e2): floor(log10(a)) is e10 or e10 + 1 */
+  int e10 = (int)floor((e2 - 1) * 0.30102999566398120);
+  if (16 - e10 < -27 || 16 - e10 > 27) return -1;
+  long double y17 = 16 - e10 < 0 ? (long double)a / pow10l_exact[e10 - 16]
+                                 : (long double)a * pow10l_exact[16 - e10];
+  if (y17 >= 1e17L) e10++;
+  uint64_t bits;
+  memcpy(&bits, &a, sizeof bits);
+  int pow2 = (bits & ((1ULL << 52) - 1)) == 0;
+  for (int prec = 15; prec <= 17; prec++) {
+    int sc = prec - 1 - e10; /* n = a * 10^sc has prec digits */
+    if (sc < -27 || sc > 27) return -1;
+    long double y = sc < 0 ? (long double)a / pow10l_exact[-sc] : (long double)a * pow10l_exact[sc];
+    if (y < (long double)pow10_exact[prec - 1] || y >= (long double)pow10_exact[prec])
+      return -1; /* not prec digits (a rounding at the edge): leave it to printf */
+    long double fl = floorl(y);
+    long double frac = y - fl;
+    if (frac > 0.49L && frac < 0.51L) return -1;
+    uint64_t n = (uint64_t)fl + (frac > 0.5L);
+    for (int up = 0; up <= pow2; up++) {
+      uint64_t cand = n + (uint64_t)up; /* at a power of two the next decimal up may read back */
+      double back;
+      if (decimal_to_double(cand, -sc, &back) < 0) return -1;
+      if (back == a) {
+        char tmp[24];
+        size_t len = dg_csv_format_int((int64_t)cand, tmp);
+        int k = (int)len;
+        while (k > 1 && tmp[k - 1] == '0') k--;
+        memcpy(digits, tmp, (size_t)k);
+        digits[k] = '\0';
+        *nd = k;
+        *decpt = (int)len - sc;
+        return 0;
+      }
+    }
+  }
+  return -1;
+}
+#endif
+
 size_t dg_csv_format_float(double x, char out[32]) {
   if (isnan(x)) { memcpy(out, "nan", 4); return 3; }
   if (isinf(x)) {
@@ -698,6 +785,11 @@ size_t dg_csv_format_float(double x, char out[32]) {
       }
     }
   }
+  int nd0, decpt0;
+#if LDBL_MANT_DIG == 64
+  if (a >= 2.2250738585072014e-308 && shortest_digits(a, digits, &nd0, &decpt0) == 0)
+    return layout(neg, digits, nd0, decpt0, out);
+#endif
   /* general path: the fewest digits that read back (15 to 17 for normal numbers) */
   int start = a < 2.2250738585072014e-308 ? 1 : 15;
   uint64_t bits;
