@@ -800,6 +800,20 @@ static enum MHD_Result respond(dg_emulator *e, struct MHD_Connection *con, reque
   return res;
 }
 
+/* Appends n bytes to the spool file (a failure is kept in rq->spool_errno). */
+static void spool_write(request *rq, const char *p, size_t n) {
+  while (n > 0 && !rq->spool_errno) {
+    ssize_t w = write(rq->spool_fd, p, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0) {
+      rq->spool_errno = errno;
+      return;
+    }
+    p += w;
+    n -= (size_t)w;
+  }
+}
+
 /* Stores a piece of the request body: in memory up to SPOOL_THRESHOLD, then in a file. */
 static void take_body(dg_emulator *e, request *rq, const char *data, size_t n) {
   if (rq->spool_errno) return;
@@ -821,30 +835,10 @@ static void take_body(dg_emulator *e, request *rq, const char *data, size_t n) {
       rq->spool_path = NULL;
       return;
     }
-    const char *p = rq->body.data;
-    size_t left = rq->body.len;
-    while (left > 0) {
-      ssize_t w = write(rq->spool_fd, p, left);
-      if (w < 0 && errno == EINTR) continue;
-      if (w < 0) {
-        rq->spool_errno = errno;
-        return;
-      }
-      p += w;
-      left -= (size_t)w;
-    }
+    spool_write(rq, rq->body.data, rq->body.len);
     dg_buf_free(&rq->body);
   }
-  while (n > 0) {
-    ssize_t w = write(rq->spool_fd, data, n);
-    if (w < 0 && errno == EINTR) continue;
-    if (w < 0) {
-      rq->spool_errno = errno;
-      return;
-    }
-    data += w;
-    n -= (size_t)w;
-  }
+  spool_write(rq, data, n);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const char *url,
