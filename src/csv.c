@@ -18,6 +18,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* x87 extended precision (64-bit significand stored first): exact fast float paths */
+#if LDBL_MANT_DIG == 64 && (defined(__x86_64__) || defined(__i386__))
+#define DG_X87 1
+#else
+#define DG_X87 0
+#endif
+
 enum { S_START, S_UNQ, S_Q, S_QQ, S_CR };
 
 struct dg_csv {
@@ -165,7 +172,7 @@ static const double pow10_exact[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1
 ** double unless it lands next to a double midpoint. Returns 0, or -1 when the
 ** caller must use strtod.
 */
-#if LDBL_MANT_DIG == 64
+#if DG_X87
 static const long double pow10l_exact[] = {
   1e0L,  1e1L,  1e2L,  1e3L,  1e4L,  1e5L,  1e6L,  1e7L,  1e8L,  1e9L,  1e10L, 1e11L, 1e12L, 1e13L,
   1e14L, 1e15L, 1e16L, 1e17L, 1e18L, 1e19L, 1e20L, 1e21L, 1e22L, 1e23L, 1e24L, 1e25L, 1e26L, 1e27L};
@@ -177,13 +184,13 @@ static int decimal_to_double(uint64_t mant, int expo, double *out) {
     *out = expo < 0 ? d / pow10_exact[-expo] : d * pow10_exact[expo];
     return 0;
   }
-#if LDBL_MANT_DIG == 64
+#if DG_X87
   if (expo >= -27 && expo <= 27 && mant != 0) {
     long double r = expo < 0 ? (long double)mant / pow10l_exact[-expo]
                              : (long double)mant * pow10l_exact[expo];
-    int ex;
-    uint64_t sig = (uint64_t)ldexpl(frexpl(r, &ex), 64); /* the 64-bit significand */
-    unsigned low = (unsigned)(sig & 0x7FF);               /* the bits double drops */
+    uint64_t sig; /* x87 extended: the explicit 64-bit significand comes first */
+    memcpy(&sig, &r, sizeof sig);
+    unsigned low = (unsigned)(sig & 0x7FF); /* the bits double drops */
     if (low >= 0x3FF && low <= 0x401) return -1;          /* next to a midpoint */
     *out = (double)r;
     return 0;
@@ -701,7 +708,7 @@ static int sci_digits(const char *s, char *digits, int *nd, int prec) {
   return atoi(q + 1) + 1;
 }
 
-#if LDBL_MANT_DIG == 64
+#if DG_X87
 /*
 ** The shortest digits of a normal double a > 0 (15 to 17 of them) without
 ** printf: for p = 15, 16, 17 the p-digit rounding n of a comes from a * 10^s in
@@ -786,7 +793,7 @@ size_t dg_csv_format_float(double x, char out[32]) {
     }
   }
   int nd0, decpt0;
-#if LDBL_MANT_DIG == 64
+#if DG_X87
   if (a >= 2.2250738585072014e-308 && shortest_digits(a, digits, &nd0, &decpt0) == 0)
     return layout(neg, digits, nd0, decpt0, out);
 #endif

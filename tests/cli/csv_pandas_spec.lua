@@ -223,6 +223,53 @@ sys.stdout.write(df.to_csv(index=False))
     compare_with_pandas("written", ours)
   end)
 
+  it("prints floats as Python's repr and reads them as Python's float()", function()
+    if not PY then return pending("python3 with pandas is not installed") end
+    -- random bit patterns, powers of two and ten, short decimals, 17-19 digit texts
+    write(tmp .. "/floats.lua", [=[
+local dg = require "datagrok"
+math.randomseed(3)
+local vals, hex, texts = {}, {}, {}
+local function add(x) if x == x then vals[#vals + 1] = x; hex[#hex + 1] = ("%a"):format(x) end end
+for _ = 1, 60000 do
+  add((string.unpack("<d", string.pack("<I4I4", math.random(0, 0xffffffff), math.random(0, 0xffffffff)))))
+  add(math.random() * 10.0 ^ math.random(-30, 30))
+  add(math.random(1, 1 << 53) * 2.0 ^ math.random(-80, 40))
+end
+for e = -1074, 1023 do add(2.0 ^ e) end
+for e = -320, 308 do add(tonumber("1e" .. e)) end
+for i = 1, 60000 do
+  texts[i] = ("%." .. math.random(16, 18) .. "e"):format(vals[i]):gsub("inf", "1")
+end
+io.open(arg[1], "wb"):write(dg.DataFrame.from_columns({ "x" }, { x = vals }):to_csv())
+io.open(arg[2], "wb"):write(table.concat(hex, "\n"), "\n")
+local df = dg.DataFrame.from_csv("t\n" .. table.concat(texts, "\n") .. "\n")
+local parsed = {}
+for i, v in ipairs(df:column(1)) do parsed[i] = ("%a"):format(v) end
+io.open(arg[3], "wb"):write(table.concat(texts, "\n"), "\n")
+io.open(arg[4], "wb"):write(table.concat(parsed, "\n"), "\n")
+]=])
+    write(tmp .. "/floats.py", [=[
+import sys
+lines = open(sys.argv[1]).read().split("\n")[1:-1]
+hexes = open(sys.argv[2]).read().split()
+assert len(lines) == len(hexes), (len(lines), len(hexes))
+for l, h in zip(lines, hexes):
+    if repr(float.fromhex(h)) != l: print("written", h, repr(float.fromhex(h)), l); sys.exit(1)
+texts = open(sys.argv[3]).read().split()
+parsed = open(sys.argv[4]).read().split()
+assert len(texts) == len(parsed)
+for t, h in zip(texts, parsed):
+    if float(t) != float.fromhex(h): print("read", t, h); sys.exit(1)
+print("same")
+]=])
+    local f = function(n) return sh_quote(tmp .. "/" .. n) end
+    run(sh_quote(BIN) .. " " .. f("floats.lua") .. " " .. f("w.csv") .. " " .. f("w.hex") .. " "
+      .. f("r.txt") .. " " .. f("r.hex"))
+    assert.equal("same\n", run(PY .. " " .. f("floats.py") .. " " .. f("w.csv") .. " " .. f("w.hex")
+      .. " " .. f("r.txt") .. " " .. f("r.hex") .. " || true"))
+  end)
+
   it("cleans up", function()
     os.execute("rm -rf " .. sh_quote(tmp))
   end)
