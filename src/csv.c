@@ -643,16 +643,28 @@ int dg_csv_finish(dg_csv *p) {
 /* ---- number formatting -------------------------------------------------- */
 
 size_t dg_csv_format_int(int64_t v, char out[24]) {
+  static const char pairs[] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+                              "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+                              "8081828384858687888990919293949596979899";
   char tmp[24];
-  size_t n = 0;
+  size_t n = sizeof tmp;
   uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-  do {
-    tmp[n++] = (char)('0' + u % 10);
-    u /= 10;
-  } while (u);
+  while (u >= 100) { /* two digits at a time, from the right */
+    unsigned d = (unsigned)(u % 100) * 2;
+    u /= 100;
+    tmp[--n] = pairs[d + 1];
+    tmp[--n] = pairs[d];
+  }
+  if (u >= 10) {
+    tmp[--n] = pairs[u * 2 + 1];
+    tmp[--n] = pairs[u * 2];
+  } else {
+    tmp[--n] = (char)('0' + u);
+  }
   size_t k = 0;
   if (v < 0) out[k++] = '-';
-  while (n) out[k++] = tmp[--n];
+  memcpy(out + k, tmp + n, sizeof tmp - n);
+  k += sizeof tmp - n;
   out[k] = '\0';
   return k;
 }
@@ -735,10 +747,10 @@ static int shortest_digits(double a, char *digits, int *nd, int *decpt) {
     long double y = sc < 0 ? (long double)a / pow10l_exact[-sc] : (long double)a * pow10l_exact[sc];
     if (y < (long double)pow10_exact[prec - 1] || y >= (long double)pow10_exact[prec])
       return -1; /* not prec digits (a rounding at the edge): leave it to printf */
-    long double fl = floorl(y);
-    long double frac = y - fl;
+    uint64_t n = (uint64_t)y; /* y > 0: truncation is floor */
+    long double frac = y - (long double)n;
     if (frac > 0.49L && frac < 0.51L) return -1;
-    uint64_t n = (uint64_t)fl + (frac > 0.5L);
+    n += frac > 0.5L;
     for (int up = 0; up <= pow2; up++) {
       uint64_t cand = n + (uint64_t)up; /* at a power of two the next decimal up may read back */
       double back;
@@ -775,6 +787,11 @@ size_t dg_csv_format_float(double x, char out[32]) {
     return 3;
   }
   char digits[32];
+  int nd0, decpt0;
+#if DG_X87
+  if (a >= 2.2250738585072014e-308 && shortest_digits(a, digits, &nd0, &decpt0) == 0)
+    return layout(neg, digits, nd0, decpt0, out);
+#endif
   /* fast path: the shortest decimal with k fractional digits, exact test */
   if (a >= 1e-4 && a < 1e15) {
     for (int k = 0; k <= 19; k++) {
@@ -792,11 +809,6 @@ size_t dg_csv_format_float(double x, char out[32]) {
       }
     }
   }
-  int nd0, decpt0;
-#if DG_X87
-  if (a >= 2.2250738585072014e-308 && shortest_digits(a, digits, &nd0, &decpt0) == 0)
-    return layout(neg, digits, nd0, decpt0, out);
-#endif
   /* general path: the fewest digits that read back (15 to 17 for normal numbers) */
   int start = a < 2.2250738585072014e-308 ? 1 : 15;
   uint64_t bits;
