@@ -772,6 +772,28 @@ static int shortest_digits(double a, char *digits, int *nd, int *decpt) {
 }
 #endif
 
+/*
+** The shortest decimal of a (1e-4 <= a < 1e15) with k fractional digits, for
+** the first k in kmin..kmax where one reads back (m / 10^k == a is an exact test
+** while m < 2^53). Writes it laid out as repr does and returns the length, or 0.
+*/
+static size_t fixed_digits(int neg, double a, int kmin, int kmax, char out[32]) {
+  for (int k = kmin; k <= kmax; k++) {
+    double scaled = a * pow10_exact[k];
+    if (scaled >= 9007199254740992.0) break;
+    double m = nearbyint(scaled);
+    if (m / pow10_exact[k] == a) {
+      char md[24];
+      size_t len = dg_csv_format_int((int64_t)m, md);
+      /* md holds the digits of m (m >= 1 since a > 0); the value is m * 10^-k */
+      int nd = (int)len;
+      while (nd > 1 && md[nd - 1] == '0') nd--;
+      return layout(neg, md, nd, (int)len - k, out);
+    }
+  }
+  return 0;
+}
+
 size_t dg_csv_format_float(double x, char out[32]) {
   if (isnan(x)) { memcpy(out, "nan", 4); return 3; }
   if (isinf(x)) {
@@ -788,27 +810,14 @@ size_t dg_csv_format_float(double x, char out[32]) {
   }
   char digits[32];
   int nd0, decpt0;
+  size_t len;
+  /* a decimal with at most 3 fractional digits (prices, measures): plain doubles */
+  if (a >= 1e-4 && a < 1e15 && (len = fixed_digits(neg, a, 0, 3, out)) > 0) return len;
 #if DG_X87
   if (a >= 2.2250738585072014e-308 && shortest_digits(a, digits, &nd0, &decpt0) == 0)
     return layout(neg, digits, nd0, decpt0, out);
 #endif
-  /* fast path: the shortest decimal with k fractional digits, exact test */
-  if (a >= 1e-4 && a < 1e15) {
-    for (int k = 0; k <= 19; k++) {
-      double scaled = a * pow10_exact[k];
-      if (scaled >= 9007199254740992.0) break;
-      double m = nearbyint(scaled);
-      if (m / pow10_exact[k] == a) {
-        char md[24];
-        size_t len = dg_csv_format_int((int64_t)m, md);
-        /* md holds the digits of m (m >= 1 since a > 0); the value is m * 10^-k */
-        int decpt = (int)len - k;
-        int nd = (int)len;
-        while (nd > 1 && md[nd - 1] == '0') nd--;
-        return layout(neg, md, nd, decpt, out);
-      }
-    }
-  }
+  if (a >= 1e-4 && a < 1e15 && (len = fixed_digits(neg, a, 4, 19, out)) > 0) return len;
   /* general path: the fewest digits that read back (15 to 17 for normal numbers) */
   int start = a < 2.2250738585072014e-308 ? 1 : 15;
   uint64_t bits;
