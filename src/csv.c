@@ -130,22 +130,27 @@ dg_frame *dg_csv_take(dg_csv *p) {
 
 /* ---- classification ----------------------------------------------------- */
 
-/* pandas' default na_values (pandas._libs.parsers.STR_NA_VALUES, pandas 1.5). */
+#define IS(lit) (n == sizeof(lit) - 1 && memcmp(s, lit, sizeof(lit) - 1) == 0)
+/*
+** pandas' default na_values (pandas._libs.parsers.STR_NA_VALUES, pandas 1.5):
+** "", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND",
+** "1.#QNAN", "<NA>", "N/A", "NA", "NULL", "NaN", "n/a", "nan", "null".
+** Dispatched on the first byte, so that numbers cost one comparison or two.
+*/
 static int is_na(const char *s, size_t n) {
-  static const struct { const char *text; size_t len; } na[] = {
-    {"#N/A", 4}, {"#N/A N/A", 8}, {"#NA", 3}, {"-1.#IND", 7}, {"-1.#QNAN", 8}, {"-NaN", 4},
-    {"-nan", 4}, {"1.#IND", 6}, {"1.#QNAN", 7}, {"<NA>", 4}, {"N/A", 3}, {"NA", 2},
-    {"NULL", 4}, {"NaN", 3}, {"n/a", 3}, {"nan", 3}, {"null", 4}};
   if (n == 0) return 1;
-  if (n > 8) return 0;
   switch (s[0]) {
-    case '#': case '-': case '1': case '<': case 'N': case 'n': break;
+    case '#': return IS("#N/A") || IS("#N/A N/A") || IS("#NA");
+    case '-': return n >= 4 && (s[1] == '1' || s[1] == 'N' || s[1] == 'n') &&
+                     (IS("-1.#IND") || IS("-1.#QNAN") || IS("-NaN") || IS("-nan"));
+    case '1': return n >= 6 && s[1] == '.' && (IS("1.#IND") || IS("1.#QNAN"));
+    case '<': return IS("<NA>");
+    case 'N': return IS("N/A") || IS("NA") || IS("NULL") || IS("NaN");
+    case 'n': return IS("n/a") || IS("nan") || IS("null");
     default: return 0;
   }
-  for (size_t i = 0; i < sizeof na / sizeof na[0]; i++)
-    if (na[i].len == n && memcmp(na[i].text, s, n) == 0) return 1;
-  return 0;
 }
+#undef IS
 
 static int is_blank(char c) { return c == ' ' || c == '\t'; }
 
@@ -539,10 +544,12 @@ int dg_csv_feed(dg_csv *p, const char *data, size_t n) {
           p->state = S_CR;
           i++;
         } else {
-          p->state = S_UNQ;
+          p->state = S_UNQ; /* and scan it at once, below */
+          goto unquoted;
         }
         break;
       case S_UNQ:
+      unquoted:
         while (i < n && !stop_unq[(unsigned char)data[i]]) i++;
         if (i == n) break;
         c = (unsigned char)data[i];
