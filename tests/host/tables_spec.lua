@@ -111,6 +111,29 @@ describe("tables and files", function()
     e:clear_faults()
   end)
 
+  it("rewinds the streamed body when an upload is retried", function()
+    local df = datagrok.DataFrame.from_columns({ "n", "s" }, { n = { 1, 2, 3 }, s = { "a", "b,c", "d" } })
+    local function posts(prefix)
+      local k = 0
+      for _, r in ipairs(e:requests()) do
+        if r.method == "POST" and r.path:sub(1, #prefix) == prefix then k = k + 1 end
+      end
+      return k
+    end
+    e:clear_requests()
+    e:fault { prefix = "/public/v1/tables/", method = "POST", count = 2, action = "status", status = 503 }
+    local ids = dg:upload_table("Retried", df)
+    assert.equal(3, posts("/public/v1/tables/Retried"))
+    assert.equal(df:to_csv(), dg:download_table(ids.ID):to_csv())
+    local src = dir .. "/retry.bin"
+    write(src, ("0123456789"):rep(100000))
+    e:fault { prefix = "/public/v1/files/", method = "POST", count = 1, action = "status", status = 502 }
+    assert.is_true(dg:upload_file("System:DemoFiles", "retry.bin", src))
+    assert.equal(2, posts("/public/v1/files/System.DemoFiles/retry.bin"))
+    assert.equal(read(src), dg:download_file("System:DemoFiles", "retry.bin"))
+    e:clear_faults()
+  end)
+
   it("downloads non-CSV files as strings and any file to a local path", function()
     local readme = dg:download_file("System:DemoFiles", "README.md")
     assert.is_string(readme)
