@@ -186,7 +186,7 @@ static int grow(dg_colbuild *b) {
 
 /* The first value of a column of missing values: allocate its storage. */
 static int set_kind(dg_colbuild *b, int kind) {
-  b->data = calloc(b->cap, elem_size(kind));
+  b->data = calloc(b->cap ? b->cap : 1, elem_size(kind)); /* a column without rows has cap 0 */
   if (!b->data) return -1;
   b->kind = kind;
   return 0;
