@@ -2,6 +2,7 @@
 ** atomic_file.c: temp + fsync + rename writes (atomic_file.h).
 */
 #include "atomic_file.h"
+#include "userdata.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -30,13 +31,7 @@ static int atomic_gc(lua_State *L) {
 dg_atomic_file *dg_atomic_newud(lua_State *L) {
   dg_atomic_file *a = lua_newuserdatauv(L, sizeof *a, 0);
   memset(a, 0, sizeof *a);
-  if (luaL_newmetatable(L, ATOMIC_MT)) {
-    lua_pushcfunction(L, atomic_gc);
-    lua_setfield(L, -2, "__gc");
-    lua_pushcfunction(L, atomic_gc);
-    lua_setfield(L, -2, "__close");
-  }
-  lua_setmetatable(L, -2);
+  dg_userdata_set_metatable(L, ATOMIC_MT, atomic_gc);
   return a;
 }
 

@@ -2,6 +2,7 @@
 ** buf.c: the growable byte buffer of buf.h.
 */
 #include "buf.h"
+#include "userdata.h"
 
 #include <lauxlib.h>
 #include <stdarg.h>
@@ -73,12 +74,6 @@ static int buf_gc(lua_State *L) {
 dg_buf *dg_buf_newud(lua_State *L) {
   dg_buf *b = lua_newuserdatauv(L, sizeof *b, 0);
   dg_buf_init(b);
-  if (luaL_newmetatable(L, "datagrok.Buffer")) {
-    lua_pushcfunction(L, buf_gc);
-    lua_setfield(L, -2, "__gc");
-    lua_pushcfunction(L, buf_gc);
-    lua_setfield(L, -2, "__close");
-  }
-  lua_setmetatable(L, -2);
+  dg_userdata_set_metatable(L, "datagrok.Buffer", buf_gc);
   return b;
 }

@@ -4,6 +4,7 @@
 ** "datagrok.dataframe" (lua-api.md section 4).
 */
 #include "dataframe.h"
+#include "userdata.h"
 #include "atomic_file.h"
 #include "csv.h"
 #include "error.h"
@@ -20,17 +21,6 @@
 #define BUILDER_MT "datagrok.FrameBuilder"
 #define PARSER_MT "datagrok.CsvParser"
 #define SOURCE_MT "datagrok.CsvSource"
-
-/* Sets the metatable `name` (made on first use: __gc = __close = close) on the top value. */
-static void set_closing_metatable(lua_State *L, const char *name, lua_CFunction close) {
-  if (luaL_newmetatable(L, name)) {
-    lua_pushcfunction(L, close);
-    lua_setfield(L, -2, "__gc");
-    lua_pushcfunction(L, close);
-    lua_setfield(L, -2, "__close");
-  }
-  lua_setmetatable(L, -2);
-}
 
 /* ======================================================================== */
 /* storage                                                                  */
@@ -841,7 +831,7 @@ static builder_ud *push_builder(lua_State *L, size_t n) {
   builder_ud *b = lua_newuserdatauv(L, sizeof *b, 0);
   b->cols = NULL;
   b->n = 0;
-  set_closing_metatable(L, BUILDER_MT, builder_gc);
+  dg_userdata_set_metatable(L, BUILDER_MT, builder_gc);
   b->cols = calloc(n ? n : 1, sizeof *b->cols);
   if (!b->cols) luaL_error(L, "out of memory");
   for (; b->n < n; b->n++)
@@ -1062,7 +1052,7 @@ static int parser_gc(lua_State *L) {
 dg_csv *dg_csv_newud(lua_State *L) {
   parser_ud *u = lua_newuserdatauv(L, sizeof *u, 0);
   u->p = NULL;
-  set_closing_metatable(L, PARSER_MT, parser_gc);
+  dg_userdata_set_metatable(L, PARSER_MT, parser_gc);
   if (!(u->p = dg_csv_new())) luaL_error(L, "out of memory");
   return u->p;
 }
@@ -1201,7 +1191,7 @@ void dg_dataframe_source(lua_State *L, int idx, dg_source *src) {
   dg_buf_init(&s->pending);
   s->pos = 0;
   dg_csv_writer_init(&s->w, f);
-  set_closing_metatable(L, SOURCE_MT, source_gc);
+  dg_userdata_set_metatable(L, SOURCE_MT, source_gc);
   lua_pushvalue(L, idx); /* the source keeps the DataFrame alive */
   lua_setiuservalue(L, -2, 1);
   src->rewind = source_rewind;
@@ -1219,11 +1209,7 @@ static const luaL_Reg df_methods[] = {
   {"close", df_close}, {NULL, NULL}};
 
 static void push_metatable(lua_State *L) {
-  if (luaL_newmetatable(L, DATAFRAME_MT)) {
-    lua_pushcfunction(L, df_close);
-    lua_setfield(L, -2, "__gc");
-    lua_pushcfunction(L, df_close);
-    lua_setfield(L, -2, "__close");
+  if (dg_userdata_metatable(L, DATAFRAME_MT, df_close)) {
     lua_pushcfunction(L, df_nrows);
     lua_setfield(L, -2, "__len");
     lua_pushcfunction(L, df_tostring);

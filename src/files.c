@@ -9,6 +9,7 @@
 */
 #define _GNU_SOURCE /* sync_file_range */
 #include "files.h"
+#include "userdata.h"
 #include "atomic_file.h"
 #include "client.h"
 #include "csv.h"
@@ -52,13 +53,7 @@ static size_t file_read(void *ctx, char *buf, size_t n) {
 void dg_file_source(lua_State *L, const char *path, dg_source *src) {
   file_source *f = lua_newuserdatauv(L, sizeof *f, 0);
   f->fp = NULL;
-  if (luaL_newmetatable(L, FILE_SOURCE_MT)) {
-    lua_pushcfunction(L, file_source_gc);
-    lua_setfield(L, -2, "__gc");
-    lua_pushcfunction(L, file_source_gc);
-    lua_setfield(L, -2, "__close");
-  }
-  lua_setmetatable(L, -2);
+  dg_userdata_set_metatable(L, FILE_SOURCE_MT, file_source_gc);
   f->fp = fopen(path, "rb");
   struct stat st;
   if (!f->fp) dg_error_raise(L, "IO", "cannot open %s: %s", path, strerror(errno));

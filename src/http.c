@@ -10,6 +10,7 @@
 */
 #define _GNU_SOURCE /* memmem */
 #include "http.h"
+#include "userdata.h"
 #include "error.h"
 #include "json.h"
 #include "log.h"
@@ -216,18 +217,8 @@ static int session_tostring(lua_State *L) {
   return 1;
 }
 
-/* Pushes metatable `name` (created on first use) whose __gc and __close are `close`. */
-static int push_closing_metatable(lua_State *L, const char *name, lua_CFunction close) {
-  if (!luaL_newmetatable(L, name)) return 0;
-  lua_pushcfunction(L, close);
-  lua_setfield(L, -2, "__gc");
-  lua_pushcfunction(L, close);
-  lua_setfield(L, -2, "__close");
-  return 1;
-}
-
 void dg_session_push_metatable(lua_State *L) {
-  if (push_closing_metatable(L, SESSION_MT, session_gc)) {
+  if (dg_userdata_metatable(L, SESSION_MT, session_gc)) {
     lua_pushcfunction(L, session_tostring);
     lua_setfield(L, -2, "__tostring");
   }
@@ -330,8 +321,7 @@ static int response_gc(lua_State *L) {
 dg_response *dg_response_newud(lua_State *L) {
   dg_response *r = lua_newuserdatauv(L, sizeof *r, 0);
   dg_response_init(r);
-  push_closing_metatable(L, RESPONSE_MT, response_gc);
-  lua_setmetatable(L, -2);
+  dg_userdata_set_metatable(L, RESPONSE_MT, response_gc);
   return r;
 }
 
@@ -376,8 +366,7 @@ static int call_gc(lua_State *L) {
 static http_call *call_new(lua_State *L) {
   http_call *c = lua_newuserdatauv(L, sizeof *c, 0);
   memset(c, 0, sizeof *c);
-  push_closing_metatable(L, CALL_MT, call_gc);
-  lua_setmetatable(L, -2);
+  dg_userdata_set_metatable(L, CALL_MT, call_gc);
   return c;
 }
 

@@ -2,6 +2,7 @@
 ** log.c: leveled logging (see log.h).
 */
 #include "log.h"
+#include "userdata.h"
 
 #include <lauxlib.h>
 #include <stdarg.h>
@@ -37,13 +38,7 @@ static log_state *get_state(lua_State *L) {
   s = lua_newuserdatauv(L, sizeof *s, 0);
   s->level = DG_LOG_WARN;
   s->file = NULL;
-  if (luaL_newmetatable(L, LOG_KEY)) {
-    lua_pushcfunction(L, log_gc);
-    lua_setfield(L, -2, "__gc");
-    lua_pushcfunction(L, log_gc);
-    lua_setfield(L, -2, "__close");
-  }
-  lua_setmetatable(L, -2);
+  dg_userdata_set_metatable(L, LOG_KEY, log_gc);
   lua_setfield(L, LUA_REGISTRYINDEX, LOG_KEY);
   return s;
 }

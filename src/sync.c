@@ -25,6 +25,7 @@
 */
 #define _GNU_SOURCE /* syncfs */
 #include "sync.h"
+#include "userdata.h"
 #include "buf.h"
 #include "error.h"
 #include "http.h"
@@ -295,13 +296,7 @@ static sync_run *run_new(lua_State *L) {
   r->max_delete = -1;
   r->max_delete_pct = -1;
   dg_buf_init(&r->scratch);
-  if (luaL_newmetatable(L, RUN_MT)) {
-    lua_pushcfunction(L, run_close);
-    lua_setfield(L, -2, "__gc");
-    lua_pushcfunction(L, run_close);
-    lua_setfield(L, -2, "__close");
-  }
-  lua_setmetatable(L, -2);
+  dg_userdata_set_metatable(L, RUN_MT, run_close);
   r->L = L;
   return r;
 }
