@@ -89,7 +89,8 @@ function Server:take_fault(req)
   end
 end
 
-local FAULT_ACTIONS = { status = true, reset = true, stall = true, truncate = true }
+local FAULT_ACTIONS = { status = true, reset = true, stall = true, truncate = true, redirect = true }
+local REDIRECT_STATUSES = { [301] = true, [302] = true, [303] = true, [307] = true, [308] = true }
 
 --- The /_emulator control routes (with --faults only).
 function Server:control(req)
@@ -100,12 +101,24 @@ function Server:control(req)
       reply.bad_request("fault.prefix must be a path starting with /")
     end
     if not FAULT_ACTIONS[f.action] then
-      reply.bad_request("fault.action must be status, reset, stall or truncate")
+      reply.bad_request("fault.action must be status, reset, stall, truncate or redirect")
     end
     if f.action == "status" and (math.type(f.status) ~= "integer" or f.status < 100 or f.status > 599) then
       reply.bad_request("fault.status must be an HTTP status (100..599)")
     end
-    for _, k in ipairs({ "count", "after_bytes", "stall_seconds", "retry_after" }) do
+    if f.action == "redirect" then
+      if f.status ~= nil and not REDIRECT_STATUSES[f.status] then
+        reply.bad_request("fault.status of a redirect must be 301, 302, 303, 307 or 308")
+      end
+      if type(f.location) ~= "string" or not f.location:match("^https?://[^%s]+$") then
+        reply.bad_request("fault.location must be an absolute http:// or https:// URL")
+      end
+    end
+    if f.message ~= nil and type(f.message) ~= "string" then reply.bad_request("fault.message must be a string") end
+    if f.api_error_header ~= nil and type(f.api_error_header) ~= "boolean" then
+      reply.bad_request("fault.api_error_header must be true or false")
+    end
+    for _, k in ipairs({ "count", "after_bytes", "stall_seconds", "retry_after", "retry_after_date" }) do
       if f[k] ~= nil and (type(f[k]) ~= "number" or f[k] < 0) then
         reply.bad_request(("fault.%s must be a non-negative number"):format(k))
       end
@@ -117,6 +130,8 @@ function Server:control(req)
     self.faults[#self.faults + 1] = {
       prefix = f.prefix, method = f.method and f.method:upper(), count = math.tointeger(f.count) or 1,
       action = f.action, status = f.status, retry_after = f.retry_after,
+      retry_after_date = f.retry_after_date, location = f.location, message = f.message,
+      api_error_header = f.api_error_header ~= false,
       stall_seconds = math.tointeger(f.stall_seconds) or 30,
       after_bytes = f.after_bytes and math.tointeger(f.after_bytes),
     }
@@ -201,12 +216,27 @@ function Server:record(req)
   }
 end
 
---- Applies an armed fault to the response of the real handler (status faults replace it).
+--- An IMF-fixdate (RFC 9110 §5.6.7) for a POSIX time: "Sun, 06 Nov 1994 08:49:37 GMT".
+local function http_date(t)
+  local d = os.date("!*t", t)
+  local days = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" }
+  local months = { "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" }
+  return ("%s, %02d %s %04d %02d:%02d:%02d GMT"):format(days[d.wday], d.day, months[d.month], d.year,
+    d.hour, d.min, d.sec)
+end
+M.http_date = http_date
+
+--- Applies an armed fault to the response of the real handler (status and redirect
+-- faults replace it).
 local function with_fault(f, run)
   if f.action == "status" then
-    local r = reply.api_error(f.status, ("injected fault: status %d"):format(f.status))
+    local r = reply.api_error(f.status, f.message or ("injected fault: status %d"):format(f.status))
+    if not f.api_error_header then r.headers["api-error"] = nil end
     if f.retry_after then r.headers["Retry-After"] = tostring(math.tointeger(f.retry_after) or f.retry_after) end
+    if f.retry_after_date then r.headers["Retry-After"] = http_date(os.time() + math.floor(f.retry_after_date)) end
     return r
+  elseif f.action == "redirect" then
+    return { status = f.status or 302, headers = { Location = f.location }, body = "" }
   elseif f.action == "reset" then
     return { fault = { action = "reset" } }
   elseif f.action == "stall" and not f.after_bytes then

@@ -1,0 +1,143 @@
+-- Redirects (reliability.md promise 11): the client follows them itself and sends
+-- Authorization only to the base URL's own origin (scheme, host and port as
+-- written: "localhost" and "127.0.0.1" are different origins); 303 turns a POST
+-- into a GET, 307 repeats it with its body; a loop ends with a clear error.
+-- Uses the emulator's `redirect` fault.
+local datagrok = require "datagrok"
+local emulator = require "emulator"
+
+local e, other
+
+local LOOKUP = "/public/v1/groups/lookup"
+
+local function client(opts)
+  return datagrok.new("Bearer " .. e.key, e.url, opts)
+end
+
+setup(function()
+  e = emulator.start{demo = true, faults = true}
+  other = emulator.start{demo = true, faults = true}
+end)
+teardown(function()
+  if e then e:stop() end
+  if other then other:stop() end
+end)
+before_each(function()
+  e:clear_faults(); e:clear_requests()
+  other:clear_faults(); other:clear_requests()
+end)
+
+describe("redirects", function()
+  it("to the same origin are followed with Authorization", function()
+    local dg = client{retries = 0}
+    e:fault{prefix = LOOKUP, action = "redirect", status = 302,
+            location = e.url .. "/api" .. LOOKUP .. "?query=Chemists"}
+    local groups = dg:lookup_groups("Developers")
+    assert.are.equal("Chemists", groups[1].name) -- the answer of the redirect's target
+    local reqs = e:requests()
+    assert.are.equal(2, #reqs)
+    assert.are.equal("query=Developers", reqs[1].query)
+    assert.are.equal("query=Chemists", reqs[2].query)
+    assert.is_true(reqs[1].has_authorization)
+    assert.is_true(reqs[2].has_authorization)
+  end)
+
+  it("to another origin do not carry Authorization", function()
+    local dg = client{retries = 0}
+    e:fault{prefix = LOOKUP, action = "redirect", status = 307,
+            location = other.url .. LOOKUP .. "?query=Chemists"}
+    local ok, err = pcall(dg.lookup_groups, dg, "Chemists")
+    assert.is_false(ok)
+    assert.are.equal("HTTP_401", err.code) -- the other server wants a key it was not given
+    assert.is_nil(tostring(err):find(e.key, 1, true))
+    local there = other:requests()
+    assert.are.equal(1, #there)
+    assert.are.equal(LOOKUP, there[1].path)
+    assert.is_false(there[1].has_authorization)
+    assert.are.equal(1, #e:requests())
+  end)
+
+  it("to the same server under another host name are another origin", function()
+    local dg = client{retries = 0}
+    local port = e.url:match(":(%d+)$")
+    e:fault{prefix = LOOKUP, action = "redirect", status = 302,
+            location = "http://localhost:" .. port .. LOOKUP .. "?query=Chemists"}
+    local ok, err = pcall(dg.lookup_groups, dg, "Chemists")
+    assert.is_false(ok)
+    assert.are.equal("HTTP_401", err.code)
+    local reqs = e:requests()
+    assert.are.equal(2, #reqs)
+    assert.is_true(reqs[1].has_authorization)
+    assert.is_false(reqs[2].has_authorization)
+  end)
+
+  it("to another origin and back send Authorization only to the base origin", function()
+    local dg = client{retries = 0}
+    other:fault{prefix = "/bounce", action = "redirect", status = 302,
+                location = e.url .. LOOKUP .. "?query=Chemists"}
+    e:fault{prefix = LOOKUP, action = "redirect", status = 302, location = other.url .. "/bounce"}
+    local groups = dg:lookup_groups("x")
+    assert.are.equal("Chemists", groups[1].name)
+    local reqs, there = e:requests(), other:requests()
+    assert.are.equal(2, #reqs)
+    assert.is_true(reqs[1].has_authorization)
+    assert.is_true(reqs[2].has_authorization)
+    assert.are.equal(1, #there)
+    assert.is_false(there[1].has_authorization)
+  end)
+
+  it("303 turns a POST into a GET without a body", function()
+    local dg = client{retries = 0}
+    e:fault{prefix = "/public/v1/Abs/call", action = "redirect", status = 303,
+            location = e.url .. LOOKUP .. "?query=Chemists"}
+    local result = dg:call_function("Abs", {x = -4})
+    assert.are.equal("Chemists", result[1].name)
+    local reqs = e:requests()
+    assert.are.equal(2, #reqs)
+    assert.are.equal("POST", reqs[1].method)
+    assert.are.equal("application/json", reqs[1].content_type)
+    assert.are.equal("GET", reqs[2].method)
+    assert.are.equal(LOOKUP, reqs[2].path)
+    assert.are.equal(datagrok.null, reqs[2].content_type)
+    assert.is_true(reqs[2].has_authorization)
+  end)
+
+  it("307 repeats a POST with its body", function()
+    local dg = client{retries = 0}
+    e:fault{prefix = "/public/v1/Abs/call", action = "redirect", status = 307,
+            location = e.url .. "/public/v1/Abs/call"}
+    assert.are.equal(4, dg:call_function("Abs", {x = -4}))
+    local reqs = e:requests()
+    assert.are.equal(2, #reqs)
+    assert.are.equal("POST", reqs[2].method)
+    assert.are.equal("application/json", reqs[2].content_type)
+  end)
+
+  it("in a loop end with a clear error, not retried", function()
+    local dg = client{retries = 3, max_backoff = 0.1}
+    e:fault{prefix = LOOKUP, count = 100, action = "redirect", status = 302,
+            location = e.url .. LOOKUP .. "?query=again"}
+    local ok, err = pcall(dg.lookup_groups, dg, "Chemists")
+    assert.is_false(ok)
+    assert.matches("redirect", err.message:lower())
+    assert.are.equal(1, err.attempts)
+    assert.are.equal(11, #e:requests()) -- the request and 10 redirects
+    assert.is_nil(tostring(err):find(e.key, 1, true))
+  end)
+end)
+
+describe("the redirect fault", function()
+  it("refuses a bad status or location", function()
+    for _, body in ipairs({
+      '{"prefix":"/x","action":"redirect","status":200,"location":"http://a/"}',
+      '{"prefix":"/x","action":"redirect","status":302}',
+      '{"prefix":"/x","action":"redirect","location":"/relative"}',
+    }) do
+      assert.are.equal(400, e:http("POST", "/_emulator/faults", {body = body}).status, body)
+    end
+    e:fault{prefix = "/public/v1/healthcheck", action = "redirect", location = "http://example.invalid/y"}
+    local res = e:http("GET", "/public/v1/healthcheck")
+    assert.are.equal(302, res.status)
+    assert.are.equal("http://example.invalid/y", res.headers["location"])
+  end)
+end)
