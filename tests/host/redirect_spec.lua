@@ -126,12 +126,46 @@ describe("redirects", function()
   end)
 end)
 
+describe("redirects and the key", function()
+  it("to a scheme other than http(s) are not followed", function()
+    local dg = client{retries = 0}
+    for _, location in ipairs({"file:///etc/passwd", "ftp://127.0.0.1/x", "gopher://127.0.0.1/"}) do
+      e:clear_requests()
+      e:fault{prefix = LOOKUP, action = "redirect", status = 302, location = location}
+      local ok, err = pcall(dg.lookup_groups, dg, "Chemists")
+      assert.is_false(ok, location)
+      assert.are.equal("HTTP_302", err.code, location)
+      assert.are.equal(1, #e:requests())
+    end
+  end)
+
+  it("are traced without the key or credentials of the target", function()
+    local log = os.tmpname()
+    datagrok.log.set_file(log)
+    datagrok.log.set_level("debug")
+    local dg = client{retries = 0}
+    e:fault{prefix = LOOKUP, action = "redirect", status = 302,
+            location = (other.url:gsub("^http://", "http://user:pw-secret@")) .. LOOKUP .. "?query=x"}
+    local ok = pcall(dg.lookup_groups, dg, "Chemists")
+    datagrok.log.set_level("warn")
+    datagrok.log.set_file(nil)
+    local text = assert(emulator.read_file(log))
+    os.remove(log)
+    assert.is_false(ok)
+    assert.matches("redirect 302 to " .. other.url:gsub("%p", "%%%0") .. LOOKUP, text)
+    assert.matches("Authorization not sent", text)
+    assert.is_nil(text:find(e.key, 1, true))
+    assert.is_nil(text:find("pw-secret", 1, true))
+  end)
+end)
+
 describe("the redirect fault", function()
   it("refuses a bad status or location", function()
     for _, body in ipairs({
       '{"prefix":"/x","action":"redirect","status":200,"location":"http://a/"}',
       '{"prefix":"/x","action":"redirect","status":302}',
       '{"prefix":"/x","action":"redirect","location":"/relative"}',
+      '{"prefix":"/x","action":"redirect","location":"http://a/b c"}',
     }) do
       assert.are.equal(400, e:http("POST", "/_emulator/faults", {body = body}).status, body)
     end

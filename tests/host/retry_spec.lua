@@ -41,6 +41,33 @@ describe("retries", function()
     assert.is_true(elapsed < 7.0, "waited " .. elapsed .. " s")
   end)
 
+  it("honour a Retry-After given as an HTTP date", function()
+    -- without the header the first wait would be 0.25..0.5 s of backoff
+    local dg = client{retries = 1, max_backoff = 10}
+    e:fault{prefix = LOOKUP, count = 1, action = "status", status = 503, retry_after_date = 3}
+    local ok, groups, elapsed = timed(dg.lookup_groups, dg, "Chemists")
+    assert.is_true(ok, tostring(groups))
+    assert.are.equal("Chemists", groups[1].name)
+    assert.are.equal(2, count_requests(LOOKUP))
+    -- the date has whole seconds: the wait is 2..3 s of wall time
+    assert.is_true(elapsed >= 1.9, "waited only " .. elapsed .. " s")
+    assert.is_true(elapsed < 4.5, "waited " .. elapsed .. " s")
+    -- a date now (or past) retries at once; a date beyond the cap gives up at once
+    e:clear_requests()
+    e:fault{prefix = LOOKUP, count = 1, action = "status", status = 429, retry_after_date = 0}
+    ok, groups, elapsed = timed(dg.lookup_groups, dg, "Chemists")
+    assert.is_true(ok, tostring(groups))
+    assert.is_true(elapsed < 1.5, "waited " .. elapsed .. " s")
+    e:fault{prefix = LOOKUP, count = 2, action = "status", status = 503, retry_after_date = 3600}
+    local err
+    ok, err, elapsed = timed(dg.lookup_groups, dg, "Chemists")
+    assert.is_false(ok)
+    assert.are.equal("HTTP_503", err.code)
+    assert.are.equal(1, err.attempts)
+    assert.matches("beyond the 10 s cap", err.message)
+    assert.is_true(elapsed < 1.5, "took " .. elapsed .. " s")
+  end)
+
   it("give up at once when Retry-After exceeds the cap (HTTP_429, exit 4)", function()
     local dg = client{retries = 3, max_backoff = 2}
     e:fault{prefix = LOOKUP, count = 5, action = "status", status = 429, retry_after = 3600}

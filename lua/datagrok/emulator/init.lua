@@ -110,8 +110,8 @@ function Server:control(req)
       if f.status ~= nil and not REDIRECT_STATUSES[f.status] then
         reply.bad_request("fault.status of a redirect must be 301, 302, 303, 307 or 308")
       end
-      if type(f.location) ~= "string" or not f.location:match("^https?://[^%s]+$") then
-        reply.bad_request("fault.location must be an absolute http:// or https:// URL")
+      if type(f.location) ~= "string" or not f.location:match("^%a[%w+.-]*:[^%c ]+$") then
+        reply.bad_request("fault.location must be an absolute URL (scheme:...)")
       end
     end
     if f.message ~= nil and type(f.message) ~= "string" then reply.bad_request("fault.message must be a string") end
