@@ -230,7 +230,8 @@ function Emulator:json(method, path, opts)
 end
 
 --- Arms a fault (see README "The emulator"): {prefix=, method=, count=, action=,
--- status=, retry_after=, stall_seconds=, after_bytes=}.
+-- status=, retry_after=, retry_after_date=, message=, api_error_header=, location=,
+-- stall_seconds=, after_bytes=}.
 function Emulator:fault(spec)
   local res = self:http("POST", "/_emulator/faults", { body = M.json.encode(spec),
     headers = { ["Content-Type"] = "application/json" } })
