@@ -622,18 +622,6 @@ static void reset_attempt(http_call *c) {
   dg_buf_reset(&c->rsp->body);
 }
 
-/* A redirect target without credentials, for the log. */
-static void log_redirect(lua_State *L, http_call *c, const char *target, int send_auth) {
-  char *origin = NULL, *display = NULL;
-  const char *why;
-  if (url_parts(target, &origin, &display, NULL, NULL, &why) == 0) {
-    dg_log(L, DG_LOG_DEBUG, "http", "redirect %ld to %s%s", c->status, display,
-           send_auth ? "" : " (Authorization not sent: another host)");
-  }
-  free(origin);
-  free(display);
-}
-
 /*
 ** One attempt: the request and the redirects it leads to. Returns the CURLcode
 ** of the last transfer (CURLE_TOO_MANY_REDIRECTS past MAX_REDIRECTS).
@@ -651,14 +639,19 @@ static CURLcode run_attempt(lua_State *L, http_call *c, int log) {
     char *target = NULL;
     if (curl_easy_getinfo(c->s->curl, CURLINFO_REDIRECT_URL, &target) != CURLE_OK || !target)
       return CURLE_OK; /* unusable Location: the 3xx is the answer */
-    char *origin = NULL;
+    char *origin = NULL, *display = NULL; /* display: the target without credentials */
     const char *why;
-    if (url_parts(target, &origin, NULL, NULL, NULL, &why) != 0) return CURLE_OK;
+    if (url_parts(target, &origin, &display, NULL, NULL, &why) != 0) return CURLE_OK;
     send_auth = strcmp(origin, c->s->origin) == 0; /* only to the base URL's scheme+host+port */
     free(origin);
-    if (log) log_redirect(L, c, target, send_auth);
+    if (log)
+      dg_log(L, DG_LOG_DEBUG, "http", "redirect %ld to %s%s", c->status, display,
+             send_auth ? "" : " (Authorization not sent: another host)");
+    dg_buf_reset(&c->rsp->url); /* logs and errors name the URL that answered */
+    int oom = dg_buf_adds(&c->rsp->url, display);
+    free(display);
     dg_buf_reset(&c->url);
-    if (dg_buf_adds(&c->url, target)) return CURLE_OUT_OF_MEMORY;
+    if (oom || dg_buf_adds(&c->url, target)) return CURLE_OUT_OF_MEMORY;
     if (c->status == 303 || ((c->status == 301 || c->status == 302) &&
                              strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)) {
       method = "GET";
@@ -933,6 +926,19 @@ static int finish_success(lua_State *L, http_call *c) {
   return 0;
 }
 
+/* Points the call at the request's own URL (c->url) and display URL (rsp->url) again. */
+static void start_urls(http_call *c) {
+  const dg_request *rq = c->rq;
+  const char *path = rq->path ? rq->path : "";
+  const char *slash = path[0] == '/' ? "" : "/";
+  const char *q = rq->query && *rq->query ? "?" : "";
+  const char *query = rq->query ? rq->query : "";
+  dg_buf_reset(&c->url);
+  dg_buf_printf(&c->url, "%s%s%s%s%s", c->s->base_url, slash, path, q, query);
+  dg_buf_reset(&c->rsp->url);
+  dg_buf_printf(&c->rsp->url, "%s%s%s%s%s", c->s->display_url, slash, path, q, query);
+}
+
 int dg_http_perform(lua_State *L, dg_session *s, const dg_request *rq, dg_response *rsp) {
   http_call *c = call_new(L);
   int cidx = lua_gettop(L);
@@ -943,12 +949,7 @@ int dg_http_perform(lua_State *L, dg_session *s, const dg_request *rq, dg_respon
   rsp->content_type[0] = '\0';
   rsp->attempts = 0;
   dg_buf_reset(&rsp->body);
-  dg_buf_reset(&rsp->url);
-  const char *path = rq->path ? rq->path : "";
-  const char *slash = path[0] == '/' ? "" : "/";
-  const char *q = rq->query && *rq->query ? "?" : "";
-  const char *query = rq->query ? rq->query : "";
-  dg_buf_printf(&rsp->url, "%s%s%s%s%s", s->display_url, slash, path, q, query);
+  start_urls(c);
 
   int log = dg_log_enabled(L, DG_LOG_DEBUG);
   int max_attempts = rq->idempotent ? s->retries + 1 : 1;
@@ -961,8 +962,7 @@ int dg_http_perform(lua_State *L, dg_session *s, const dg_request *rq, dg_respon
   }
   for (int attempt = 1;; attempt++) {
     rsp->attempts = attempt;
-    dg_buf_reset(&c->url);
-    dg_buf_printf(&c->url, "%s%s%s%s%s", s->base_url, slash, path, q, query);
+    start_urls(c);
     if (c->url.failed || rsp->url.failed) {
       push_call_error(L, c, "IO", "out of memory");
       break;

@@ -49,12 +49,21 @@ describe("redirects", function()
     local ok, err = pcall(dg.lookup_groups, dg, "Chemists")
     assert.is_false(ok)
     assert.are.equal("HTTP_401", err.code) -- the other server wants a key it was not given
+    -- the error names the server that answered, not the one first asked
+    assert.are.equal(other.url .. LOOKUP .. "?query=Chemists", err.url)
     assert.is_nil(tostring(err):find(e.key, 1, true))
     local there = other:requests()
     assert.are.equal(1, #there)
     assert.are.equal(LOOKUP, there[1].path)
     assert.is_false(there[1].has_authorization)
     assert.are.equal(1, #e:requests())
+    -- credentials in the Location never show in the error
+    e:fault{prefix = LOOKUP, action = "redirect", status = 307,
+            location = (other.url:gsub("^http://", "http://user:pw-secret@")) .. LOOKUP}
+    ok, err = pcall(dg.lookup_groups, dg, "Chemists")
+    assert.is_false(ok)
+    assert.are.equal(other.url .. LOOKUP, err.url)
+    assert.is_nil(tostring(err):find("pw-secret", 1, true))
   end)
 
   it("to the same server under another host name are another origin", function()
