@@ -37,6 +37,7 @@
 #define EXCERPT_MAX 500            /* bytes of a body quoted in an Error */
 #define PLAIN_MESSAGE_MAX 200      /* a non-JSON error body this short is the message */
 #define MAX_REDIRECTS 10
+#define TRANSFER_BUFFER (512L * 1024) /* libcurl buffers for bulk transfers (default 16/64 KiB) */
 #define BACKOFF_BASE 0.5           /* seconds before the first retry (before jitter) */
 #define SCRUB_MIN 4                /* shorter keys are not scrubbed from server text */
 
@@ -570,6 +571,12 @@ static CURLcode setup_hop(http_call *c, const char *method, int with_body, int s
   SET(CURLOPT_ACCEPT_ENCODING, "");
   SET(CURLOPT_CONNECTTIMEOUT_MS, s->connect_timeout_ms);
   if (!rq->transfer) SET(CURLOPT_TIMEOUT_MS, s->timeout_ms);
+  if (rq->transfer) {
+    /* Bulk bodies move in 512 KiB pieces instead of libcurl's 16/64 KiB: fewer
+       callbacks, reads and writes per byte (1 GiB to disk: 1.5 x -> 1.1 x curl -o). */
+    SET(CURLOPT_BUFFERSIZE, TRANSFER_BUFFER);
+    SET(CURLOPT_UPLOAD_BUFFERSIZE, TRANSFER_BUFFER);
+  }
   SET(CURLOPT_LOW_SPEED_LIMIT, 1L);
   SET(CURLOPT_LOW_SPEED_TIME, s->low_speed_time);
   SET(CURLOPT_SSL_VERIFYPEER, 1L);
