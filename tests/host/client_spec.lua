@@ -5,23 +5,13 @@ local datagrok = require "datagrok"
 local emulator = require "emulator"
 local proc = require "proc"
 local repl = require "datagrok.repl"
+local strings_in = require("leaks").strings_in
 
 local e
 
 local function last_request()
   local list = e:requests()
   return list[#list]
-end
-
--- Every string reachable from v (tables walked, keys too).
-local function strings_in(v, out, seen)
-  out, seen = out or {}, seen or {}
-  if type(v) == "string" then out[#out + 1] = v
-  elseif type(v) == "table" and not seen[v] then
-    seen[v] = true
-    for k, x in pairs(v) do strings_in(k, out, seen); strings_in(x, out, seen) end
-  end
-  return out
 end
 
 setup(function() e = emulator.start{demo = true, faults = true} end)
