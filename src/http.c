@@ -19,6 +19,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <curl/curl.h>
+#include <errno.h>
 #include <lauxlib.h>
 #include <netinet/in.h>
 #include <openssl/rand.h>
@@ -26,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #define SESSION_MT "datagrok.Session"
@@ -852,6 +854,19 @@ static const char *curl_failure_code(CURLcode e, int *retry) {
   }
 }
 
+/* Says why the CA file at path cannot be used: a system error, a directory, or no certificate. */
+static void ca_file_problem(const char *path, char *out, size_t n) {
+  struct stat st;
+  FILE *f = NULL;
+  if (stat(path, &st) != 0 || (!S_ISDIR(st.st_mode) && !(f = fopen(path, "r"))))
+    snprintf(out, n, "%s", strerror(errno));
+  else if (S_ISDIR(st.st_mode))
+    snprintf(out, n, "a directory, not a file of PEM certificates");
+  else
+    snprintf(out, n, "no PEM certificate could be read from it");
+  if (f) fclose(f);
+}
+
 /* Pushes the Error for a transfer that failed in libcurl (or in our callbacks). */
 static void push_transfer_error(lua_State *L, http_call *c, CURLcode e, const char *note) {
   if (c->sink_failed) {
@@ -869,6 +884,12 @@ static void push_transfer_error(lua_State *L, http_call *c, CURLcode e, const ch
   const char *code = curl_failure_code(e, &retry);
   const char *what = c->s->errbuf[0] ? c->s->errbuf : curl_easy_strerror(e);
   lua_pushstring(L, what);
+  if (e == CURLE_SSL_CACERT_BADFILE && c->s->ca_file) {
+    char why[160];
+    ca_file_problem(c->s->ca_file, why, sizeof why);
+    lua_pushfstring(L, " (ca_file: %s)", why);
+    lua_concat(L, 2);
+  }
   if (note) {
     lua_pushstring(L, note);
     lua_concat(L, 2);

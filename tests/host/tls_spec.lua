@@ -40,8 +40,8 @@ describe("https with a self-signed certificate", function()
     assert.are.same({}, e:requests()) -- the handshake failed before any request
   end)
 
-  it("fails a script with the TLS error on stderr and no key anywhere", function()
-    local r = proc.run({"-e", [[require("datagrok").connect{retries = 0}:lookup_groups("x")]]},
+  it("fails a script with the TLS error on stderr and no key anywhere, traced or not", function()
+    local r = proc.run({"--log-level", "debug", "-e", [[require("datagrok").connect{retries = 0}:lookup_groups("x")]]},
       {env = {DATAGROK_URL = e.url, DATAGROK_API_URL = "", DATAGROK_API_KEY = e.key}})
     assert.are.equal(1, r.code)
     assert.matches("TLS", r.stderr)
@@ -73,6 +73,7 @@ describe("https with a self-signed certificate", function()
     assert.are.equal("TLS", err.code)
     assert.are.equal(1, err.attempts)
     assert.matches("no%-such%-ca%.pem", err.message)
+    assert.matches("ca_file: No such file or directory", err.message, 1, true)
     assert_no_key(err)
     assert.are.same({}, e:requests())
   end)
@@ -83,13 +84,18 @@ describe("https with a self-signed certificate", function()
     local other_dir = emulator.tmpdir()
     local other_cert = emulator.self_signed(other_dir)
     finally(function() os.execute("rm -rf " .. emulator.shell_quote(other_dir)) end)
-    for _, ca in ipairs({junk, dir, other_cert}) do
+    local why = {[junk] = "ca_file: no PEM certificate could be read from it",
+                 [key] = "ca_file: no PEM certificate could be read from it",
+                 [dir] = "ca_file: a directory, not a file of PEM certificates",
+                 [other_cert] = "certificate"}
+    for _, ca in ipairs({junk, key, dir, other_cert}) do
       local dg = datagrok.connect{url = e.url, api_key = e.key, ca_file = ca, retries = 2,
                                   max_backoff = 0.1}
       local ok, err = pcall(dg.lookup_groups, dg, "Chemists")
       assert.is_false(ok, ca)
       assert.are.equal("TLS", err.code, ca .. ": " .. tostring(err))
       assert.are.equal(1, err.attempts)
+      assert.matches(why[ca], err.message, 1, true)
       assert_no_key(err)
     end
     assert.are.same({}, e:requests())
