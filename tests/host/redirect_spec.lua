@@ -123,6 +123,31 @@ describe("redirects", function()
     assert.are.equal("application/json", reqs[2].content_type)
   end)
 
+  it("307 re-sends a streamed file upload whole, and no key to another origin", function()
+    local dg = client{retries = 0}
+    local path = os.tmpname()
+    finally(function() os.remove(path) end)
+    local data = ("0123456789abcdef\n"):rep(50000) -- 850 KB: read from disk while sent
+    emulator.write_file(path, data)
+    local files = "/public/v1/files/System.DemoFiles/"
+    e:fault{prefix = files .. "up/a.txt", action = "redirect", status = 307,
+            location = e.url .. files .. "up/b.txt"}
+    assert.is_true(dg:upload_file("System:DemoFiles", "up/a.txt", path))
+    assert.are.equal(data, dg:download_file("System:DemoFiles", "up/b.txt"))
+    local reqs = e:requests()
+    assert.are.equal("POST", reqs[2].method)
+    assert.are.equal(files .. "up/b.txt", reqs[2].path)
+    e:fault{prefix = files .. "up/a.txt", action = "redirect", status = 307,
+            location = other.url .. files .. "up/c.txt"}
+    local ok, err = pcall(dg.upload_file, dg, "System:DemoFiles", "up/a.txt", path)
+    assert.is_false(ok)
+    assert.are.equal("HTTP_401", err.code)
+    local there = other:requests()
+    assert.are.equal(1, #there)
+    assert.are.equal("POST", there[1].method)
+    assert.is_false(there[1].has_authorization)
+  end)
+
   it("in a loop end with a clear error, not retried", function()
     local dg = client{retries = 3, max_backoff = 0.1}
     e:fault{prefix = LOOKUP, count = 100, action = "redirect", status = 302,
