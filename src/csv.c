@@ -886,32 +886,26 @@ static void add_field(dg_buf *out, const char *s, size_t n) {
   dg_buf_addc(out, '"');
 }
 
-static void add_cell(dg_buf *out, const dg_column *c, size_t r, int single) {
-  char tmp[32];
-  size_t n;
-  if (dg_column_missing(c, r)) {
-    if (single) dg_buf_add(out, "\"\"", 2);
-    return;
+/*
+** Writes cell r of c at `at` (at least CELL_MAX bytes of room) when it is not a
+** string, returning its length; a string cell returns SIZE_MAX and is left to
+** add_field (its length is unbounded).
+*/
+#define CELL_MAX 32
+static size_t put_cell(char *at, const dg_column *c, size_t r, int single) {
+  if (c->missing && ((c->missing[r >> 3] >> (r & 7)) & 1)) {
+    if (!single) return 0;
+    memcpy(at, "\"\"", 2);
+    return 2;
   }
   switch (c->type) {
-    case DG_INT:
-      n = dg_csv_format_int(((const int64_t *)c->data)[r], tmp);
-      dg_buf_add(out, tmp, n);
-      break;
-    case DG_FLOAT:
-      n = dg_csv_format_float(((const double *)c->data)[r], tmp);
-      dg_buf_add(out, tmp, n);
-      break;
+    case DG_INT: return dg_csv_format_int(((const int64_t *)c->data)[r], at);
+    case DG_FLOAT: return dg_csv_format_float(((const double *)c->data)[r], at);
     case DG_BOOL:
-      if (((const uint8_t *)c->data)[r]) dg_buf_add(out, "True", 4);
-      else dg_buf_add(out, "False", 5);
-      break;
-    case DG_STRING: {
-      const char *s = dg_column_str(c, r, &n);
-      if (n == 0 && single) dg_buf_add(out, "\"\"", 2);
-      else add_field(out, s, n);
-      break;
-    }
+      if (((const uint8_t *)c->data)[r]) { memcpy(at, "True", 4); return 4; }
+      memcpy(at, "False", 5);
+      return 5;
+    default: return SIZE_MAX;
   }
 }
 
@@ -936,10 +930,26 @@ int dg_csv_writer_next(dg_csv_writer *w, dg_buf *out) {
   }
   if (w->row >= f->nrows) return 0;
   size_t start = out->len;
+  /* numbers and bools are formatted straight into room reserved per cell (a
+     separator + CELL_MAX); strings go through add_field */
   while (w->row < f->nrows && out->len - start < 65536) {
+    size_t r = w->row;
     for (size_t j = 0; j < f->ncols; j++) {
-      if (j) dg_buf_addc(out, ',');
-      add_cell(out, &f->cols[j], w->row, single);
+      const dg_column *c = &f->cols[j];
+      char *at = dg_buf_reserve(out, CELL_MAX + 2);
+      if (!at) return -1;
+      size_t k = 0;
+      if (j) at[k++] = ',';
+      size_t n = put_cell(at + k, c, r, single);
+      if (n != SIZE_MAX) {
+        out->len += k + n;
+        continue;
+      }
+      out->len += k;
+      size_t len;
+      const char *s = dg_column_str(c, r, &len);
+      if (len == 0 && single) dg_buf_add(out, "\"\"", 2);
+      else add_field(out, s, len);
     }
     dg_buf_addc(out, '\n');
     w->row++;
