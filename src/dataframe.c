@@ -351,7 +351,10 @@ int dg_colbuild_bool(dg_colbuild *b, int v, const char *raw, size_t rawlen) {
     return push_text(b, raw, rawlen);
   }
   int spelling = 0;
-  if (raw) {
+  /* pandas' own spelling first, with constant-length compares (no memcmp call) */
+  int python = raw && (v ? rawlen == 4 && memcmp(raw, "True", 4) == 0
+                         : rawlen == 5 && memcmp(raw, "False", 5) == 0);
+  if (raw && !python) {
     spelling = 3;
     size_t len = v ? 4 : 5; /* "True" / "False" in every spelling */
     for (int k = 0; k < 3 && rawlen == len; k++)
