@@ -23,13 +23,17 @@ static void new_error(lua_State *L, const char *code, const char *msg) {
   lua_setmetatable(L, -2);
 }
 
-void dg_error_push(lua_State *L, const char *code, const char *fmt, ...) {
+static void push_v(lua_State *L, const char *code, const char *fmt, va_list ap) {
   char msg[1024];
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  new_error(L, code, msg);
+}
+
+void dg_error_push(lua_State *L, const char *code, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
+  push_v(L, code, fmt, ap);
   va_end(ap);
-  new_error(L, code, msg);
 }
 
 void dg_error_setstr(lua_State *L, const char *key, const char *value) {
@@ -50,12 +54,10 @@ void dg_error_setint(lua_State *L, const char *key, lua_Integer value) {
 }
 
 int dg_error_raise(lua_State *L, const char *code, const char *fmt, ...) {
-  char msg[1024];
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
+  push_v(L, code, fmt, ap);
   va_end(ap);
-  new_error(L, code, msg);
   return lua_error(L);
 }
 
@@ -131,28 +133,28 @@ static int error_tostring(lua_State *L) {
   return 1;
 }
 
+/* Copies every field of the table at `from` into the table on top of the stack. */
+static void copy_fields(lua_State *L, int from) {
+  lua_pushnil(L);
+  while (lua_next(L, from)) {
+    lua_pushvalue(L, -2);
+    lua_insert(L, -2);
+    lua_settable(L, -4);
+  }
+}
+
 /* Error.new(code, message [, fields]) or Error.new{code=, message=, ...} -> Error */
 static int error_new(lua_State *L) {
   if (lua_istable(L, 1)) {
     lua_getfield(L, 1, "code");
     lua_getfield(L, 1, "message");
     new_error(L, luaL_optstring(L, -2, "ERROR"), luaL_optstring(L, -1, ""));
-    lua_pushnil(L);
-    while (lua_next(L, 1)) {
-      lua_pushvalue(L, -2);
-      lua_insert(L, -2);
-      lua_settable(L, -4);
-    }
+    copy_fields(L, 1);
     return 1;
   }
   new_error(L, luaL_checkstring(L, 1), luaL_optstring(L, 2, ""));
   if (lua_istable(L, 3)) {
-    lua_pushnil(L);
-    while (lua_next(L, 3)) {
-      lua_pushvalue(L, -2);
-      lua_insert(L, -2);
-      lua_settable(L, -4);
-    }
+    copy_fields(L, 3);
   }
   return 1;
 }
