@@ -1,0 +1,388 @@
+/*
+** frame.c: the columnar storage of frame.h and the column builder that widens
+** types as pandas does.
+*/
+#include "frame.h"
+#include "numfmt.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ======================================================================== */
+/* storage                                                                  */
+/* ======================================================================== */
+
+const char *dg_type_name(dg_type t) {
+  static const char *const names[] = {"int", "float", "bool", "string"};
+  return names[t];
+}
+
+static size_t elem_size(int type) { return type == DG_BOOL ? 1 : 8; }
+
+dg_frame *dg_frame_new(size_t ncols) {
+  dg_frame *f = calloc(1, sizeof *f);
+  if (!f) return NULL;
+  f->cols = calloc(ncols ? ncols : 1, sizeof *f->cols);
+  if (!f->cols) {
+    free(f);
+    return NULL;
+  }
+  f->ncols = ncols;
+  for (size_t i = 0; i < ncols; i++) dg_buf_init(&f->cols[i].text);
+  return f;
+}
+
+void dg_frame_free(dg_frame *f) {
+  if (!f) return;
+  for (size_t i = 0; i < f->ncols; i++) {
+    dg_column *c = &f->cols[i];
+    free(c->name);
+    free(c->data);
+    free(c->missing);
+    dg_buf_free(&c->text);
+  }
+  free(f->cols);
+  free(f);
+}
+
+int dg_column_missing(const dg_column *c, size_t row) {
+  return c->missing && ((c->missing[row >> 3] >> (row & 7)) & 1);
+}
+
+const char *dg_column_str(const dg_column *c, size_t row, size_t *len) {
+  const uint64_t *end = c->data;
+  size_t start = row ? (size_t)end[row - 1] : 0;
+  *len = (size_t)end[row] - start;
+  return c->text.data ? c->text.data + start : "";
+}
+
+dg_frame *dg_frame_take(const dg_frame *src, const size_t *rows, size_t nrows,
+                        const size_t *cols, size_t ncols) {
+  dg_frame *f = dg_frame_new(ncols);
+  if (!f) return NULL;
+  f->nrows = nrows;
+  for (size_t j = 0; j < ncols; j++) {
+    const dg_column *s = &src->cols[cols[j]];
+    dg_column *d = &f->cols[j];
+    d->type = s->type;
+    d->name = strdup(s->name ? s->name : "");
+    d->cap = nrows;
+    d->data = malloc((nrows ? nrows : 1) * elem_size(s->type));
+    if (!d->name || !d->data) goto oom;
+    for (size_t r = 0; r < nrows; r++) {
+      size_t sr = rows[r];
+      if (dg_column_missing(s, sr)) {
+        if (!d->missing && !(d->missing = calloc((nrows + 7) / 8, 1))) goto oom;
+        d->missing[r >> 3] |= (uint8_t)(1u << (r & 7));
+      }
+      if (s->type == DG_STRING) {
+        size_t n;
+        const char *p = dg_column_str(s, sr, &n);
+        if (dg_buf_add(&d->text, p, n) < 0) goto oom;
+        ((uint64_t *)d->data)[r] = d->text.len;
+      } else if (s->type == DG_BOOL) {
+        ((uint8_t *)d->data)[r] = ((const uint8_t *)s->data)[sr];
+      } else {
+        memcpy((char *)d->data + r * 8, (const char *)s->data + sr * 8, 8);
+      }
+    }
+  }
+  return f;
+oom:
+  dg_frame_free(f);
+  return NULL;
+}
+
+/* ======================================================================== */
+/* the column builder                                                       */
+/* ======================================================================== */
+
+#define K_NONE (-1) /* only missing values so far: no type yet */
+
+typedef struct {
+  size_t row, off, len;
+} exc_entry;
+
+struct dg_colbuild {
+  int kind;            /* K_NONE or a dg_type */
+  size_t n, cap;
+  void *data;          /* as dg_column.data; for DG_BOOL bit 0 = value, bits 1-2 = spelling */
+  uint8_t *missing;    /* always allocated for cap rows */
+  int any_missing;
+  dg_buf text;         /* DG_STRING bytes */
+  size_t float_from;   /* DG_FLOAT: rows below this held ints when the column widened */
+  dg_buf exctext;      /* raw texts of cells whose text is not the canonical one */
+  exc_entry *exc;      /* sorted by row */
+  size_t nexc, capexc;
+};
+
+dg_colbuild *dg_colbuild_new(void) {
+  dg_colbuild *b = calloc(1, sizeof *b);
+  if (!b) return NULL;
+  b->kind = K_NONE;
+  dg_buf_init(&b->text);
+  dg_buf_init(&b->exctext);
+  return b;
+}
+
+static void colbuild_clear(dg_colbuild *b) {
+  free(b->data);
+  free(b->missing);
+  free(b->exc);
+  dg_buf_free(&b->text);
+  dg_buf_free(&b->exctext);
+  memset(b, 0, sizeof *b);
+  b->kind = K_NONE;
+}
+
+void dg_colbuild_free(dg_colbuild *b) {
+  if (!b) return;
+  colbuild_clear(b);
+  free(b);
+}
+
+size_t dg_colbuild_rows(const dg_colbuild *b) { return b->n; }
+
+/* Room for one more row. */
+static int grow(dg_colbuild *b) {
+  if (b->n < b->cap) return 0;
+  size_t cap = b->cap ? b->cap * 2 : 64;
+  if (b->kind != K_NONE) {
+    void *d = realloc(b->data, cap * elem_size(b->kind));
+    if (!d) return -1;
+    b->data = d;
+  }
+  uint8_t *m = realloc(b->missing, (cap + 7) / 8);
+  if (!m) return -1;
+  memset(m + (b->cap + 7) / 8, 0, (cap + 7) / 8 - (b->cap + 7) / 8);
+  b->missing = m;
+  b->cap = cap;
+  return 0;
+}
+
+/* The first value of a column of missing values: allocate its storage. */
+static int set_kind(dg_colbuild *b, int kind) {
+  b->data = calloc(b->cap ? b->cap : 1, elem_size(kind)); /* a column without rows has cap 0 */
+  if (!b->data) return -1;
+  b->kind = kind;
+  return 0;
+}
+
+static int add_exc(dg_colbuild *b, size_t row, const char *raw, size_t len) {
+  if (b->nexc == b->capexc) {
+    size_t cap = b->capexc ? b->capexc * 2 : 16;
+    exc_entry *e = realloc(b->exc, cap * sizeof *e);
+    if (!e) return -1;
+    b->exc = e;
+    b->capexc = cap;
+  }
+  exc_entry *e = &b->exc[b->nexc++];
+  e->row = row;
+  e->off = b->exctext.len;
+  e->len = len;
+  return dg_buf_add(&b->exctext, raw, len);
+}
+
+static int cmp_exc(const void *x, const void *y) {
+  const exc_entry *a = x, *b = y;
+  return a->row < b->row ? -1 : a->row > b->row;
+}
+
+static const char *const bool_text[3][2] = {{"False", "True"}, {"false", "true"},
+                                            {"FALSE", "TRUE"}};
+
+/* The canonical text of a typed cell (the writer's form). */
+static size_t cell_text(const dg_colbuild *b, size_t r, char buf[32], const char **s) {
+  *s = buf;
+  switch (b->kind) {
+    case DG_INT: return dg_fmt_int(((int64_t *)b->data)[r], buf);
+    case DG_FLOAT: {
+      double d = ((double *)b->data)[r];
+      if (r < b->float_from) return dg_fmt_int((int64_t)d, buf);
+      return dg_fmt_double(d, buf);
+    }
+    case DG_BOOL: {
+      uint8_t v = ((uint8_t *)b->data)[r];
+      int spelling = (v >> 1) & 3;
+      *s = bool_text[spelling < 3 ? spelling : 0][v & 1];
+      return strlen(*s);
+    }
+  }
+  return 0;
+}
+
+/* Every earlier cell becomes its text: the raw one where kept, else canonical. */
+static int promote_string(dg_colbuild *b) {
+  if (b->kind == DG_STRING) return 0;
+  if (b->kind == K_NONE) return set_kind(b, DG_STRING);
+  uint64_t *ends = elem_size(b->kind) == 8 ? b->data : malloc(b->cap * sizeof *ends);
+  if (!ends) return -1;
+  size_t ei = 0;
+  for (size_t r = 0; r < b->n; r++) {
+    if (!((b->missing[r >> 3] >> (r & 7)) & 1)) {
+      while (ei < b->nexc && b->exc[ei].row < r) ei++;
+      if (ei < b->nexc && b->exc[ei].row == r) {
+        dg_buf_add(&b->text, b->exctext.data + b->exc[ei].off, b->exc[ei].len);
+      } else {
+        char buf[32];
+        const char *s;
+        size_t n = cell_text(b, r, buf, &s); /* reads data[r] before ends[r] overwrites it */
+        dg_buf_add(&b->text, s, n);
+      }
+    }
+    ends[r] = b->text.len;
+  }
+  if ((void *)ends != b->data) {
+    free(b->data);
+    b->data = ends;
+  }
+  b->kind = DG_STRING;
+  free(b->exc);
+  b->exc = NULL;
+  b->nexc = b->capexc = 0;
+  dg_buf_free(&b->exctext);
+  return b->text.failed ? -1 : 0;
+}
+
+/* int -> float: values convert in place; ints beyond 2^53 keep their text. */
+static int promote_float(dg_colbuild *b) {
+  int64_t *iv = b->data;
+  double *dv = b->data;
+  size_t before = b->nexc;
+  for (size_t r = 0; r < b->n; r++) {
+    int64_t v = iv[r];
+    if ((v > (1LL << 53) || v < -(1LL << 53)) && !((b->missing[r >> 3] >> (r & 7)) & 1)) {
+      int has = 0;
+      for (size_t k = 0; k < before; k++)
+        if (b->exc[k].row == r) { has = 1; break; }
+      if (!has) {
+        char buf[24];
+        if (add_exc(b, r, buf, dg_fmt_int(v, buf)) < 0) return -1;
+      }
+    }
+    dv[r] = (double)v;
+  }
+  if (b->nexc != before) qsort(b->exc, b->nexc, sizeof *b->exc, cmp_exc);
+  b->kind = DG_FLOAT;
+  b->float_from = b->n;
+  return 0;
+}
+
+int dg_colbuild_missing(dg_colbuild *b) {
+  if (grow(b) < 0) return -1;
+  size_t r = b->n;
+  b->missing[r >> 3] |= (uint8_t)(1u << (r & 7));
+  b->any_missing = 1;
+  switch (b->kind) {
+    case DG_STRING: ((uint64_t *)b->data)[r] = b->text.len; break;
+    case DG_BOOL: ((uint8_t *)b->data)[r] = 0; break;
+    case DG_INT: case DG_FLOAT: ((int64_t *)b->data)[r] = 0; break;
+  }
+  b->n++;
+  return 0;
+}
+
+static int push_text(dg_colbuild *b, const char *s, size_t len) {
+  if (promote_string(b) < 0 || dg_buf_add(&b->text, s, len) < 0) return -1;
+  ((uint64_t *)b->data)[b->n++] = b->text.len;
+  return 0;
+}
+
+int dg_colbuild_int(dg_colbuild *b, int64_t v, const char *raw, size_t rawlen, int canonical) {
+  char buf[24];
+  if (grow(b) < 0) return -1;
+  if (b->kind == K_NONE && set_kind(b, DG_INT) < 0) return -1;
+  switch (b->kind) {
+    case DG_INT:
+      if (raw && !canonical && add_exc(b, b->n, raw, rawlen) < 0) return -1;
+      ((int64_t *)b->data)[b->n++] = v;
+      return 0;
+    case DG_FLOAT:
+      /* the float form of an int ("2.0") is never its text ("2") */
+      if (!raw) rawlen = dg_fmt_int(v, buf);
+      if (add_exc(b, b->n, raw ? raw : buf, rawlen) < 0) return -1;
+      ((double *)b->data)[b->n++] = (double)v;
+      return 0;
+    default:
+      if (!raw) rawlen = dg_fmt_int(v, buf);
+      return push_text(b, raw ? raw : buf, rawlen);
+  }
+}
+
+int dg_colbuild_float(dg_colbuild *b, double v, const char *raw, size_t rawlen, int canonical) {
+  char buf[32];
+  if (grow(b) < 0) return -1;
+  if (b->kind == K_NONE) {
+    if (set_kind(b, DG_FLOAT) < 0) return -1;
+    b->float_from = 0;
+  }
+  if (b->kind == DG_INT && promote_float(b) < 0) return -1;
+  if (b->kind == DG_FLOAT) {
+    if (raw && !canonical && add_exc(b, b->n, raw, rawlen) < 0) return -1;
+    ((double *)b->data)[b->n++] = v;
+    return 0;
+  }
+  if (!raw) rawlen = dg_fmt_double(v, buf);
+  return push_text(b, raw ? raw : buf, rawlen);
+}
+
+int dg_colbuild_bool(dg_colbuild *b, int v, const char *raw, size_t rawlen) {
+  if (grow(b) < 0) return -1;
+  if (b->kind == K_NONE && set_kind(b, DG_BOOL) < 0) return -1;
+  if (b->kind != DG_BOOL) {
+    if (!raw) {
+      raw = bool_text[0][v != 0];
+      rawlen = strlen(raw);
+    }
+    return push_text(b, raw, rawlen);
+  }
+  int spelling = 0;
+  /* pandas' own spelling first, with constant-length compares (no memcmp call) */
+  int python = raw && (v ? rawlen == 4 && memcmp(raw, "True", 4) == 0
+                         : rawlen == 5 && memcmp(raw, "False", 5) == 0);
+  if (raw && !python) {
+    spelling = 3;
+    size_t len = v ? 4 : 5; /* "True" / "False" in every spelling */
+    for (int k = 0; k < 3 && rawlen == len; k++)
+      if (memcmp(bool_text[k][v != 0], raw, rawlen) == 0) {
+        spelling = k;
+        break;
+      }
+    if (spelling == 3 && add_exc(b, b->n, raw, rawlen) < 0) return -1;
+  }
+  ((uint8_t *)b->data)[b->n++] = (uint8_t)((v != 0) | (spelling << 1));
+  return 0;
+}
+
+int dg_colbuild_string(dg_colbuild *b, const char *s, size_t len) {
+  if (grow(b) < 0) return -1;
+  return push_text(b, s, len);
+}
+
+int dg_colbuild_finish(dg_colbuild *b, dg_column *out) {
+  if (b->kind == K_NONE) {
+    /* only missing values: float (pandas' NaN column), or string without rows */
+    if (set_kind(b, b->n ? DG_FLOAT : DG_STRING) < 0) return -1;
+  }
+  if (b->kind == DG_BOOL)
+    for (size_t r = 0; r < b->n; r++) ((uint8_t *)b->data)[r] &= 1;
+  out->type = (dg_type)b->kind;
+  out->data = b->data;
+  out->cap = b->cap;
+  if (b->any_missing) {
+    out->missing = b->missing;
+  } else {
+    free(b->missing);
+    out->missing = NULL;
+  }
+  dg_buf_free(&out->text);
+  out->text = b->text;
+  b->data = NULL;
+  b->missing = NULL;
+  dg_buf_init(&b->text);
+  colbuild_clear(b);
+  return 0;
+}
+
