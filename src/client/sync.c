@@ -20,8 +20,8 @@
 **   6. the final metadata write and the report.
 ** All state lives in a "datagrok.SyncRun" userdata marked to-be-closed, so an
 ** error anywhere releases the lock and removes this run's temporary files.
-** Parser and sink callbacks run inside libcurl: they touch C state only, except
-** the metadata encoder, which they call under lua_pcall.
+** Parser and sink callbacks run inside libcurl: they touch C state only (the
+** metadata is encoded in C); no Lua runs until the transfer has returned.
 */
 #define _GNU_SOURCE /* syncfs */
 #include "sync.h"
@@ -30,6 +30,8 @@
 #include "error.h"
 #include "http.h"
 #include "json.h"
+#include "json_parse.h"
+#include "json_write.h"
 #include "log.h"
 #include "multipart.h"
 #include "strmap.h"
@@ -308,29 +310,28 @@ static void fail_name(sync_run *r, const char *name, size_t n, const char *why) 
 
 /* ---- the metadata file ---------------------------------------------------- */
 
-/* lua_pcall target: encodes r->meta into r->scratch as Python's json.dumps does. */
-static int encode_meta(lua_State *L) {
-  sync_run *r = lua_touserdata(L, 1);
-  char err[128];
-  dg_buf_reset(&r->scratch);
-  dg_buf_addc(&r->scratch, '{');
+/*
+** Encodes r->meta into r->scratch as Python's json.dumps(ensure_ascii=True)
+** does: {"key": "value", ...} in insertion order. Plain C, safe inside
+** callbacks. Returns 0, or -1 when memory ran out.
+*/
+static int encode_meta(sync_run *r) {
+  dg_buf *b = &r->scratch;
+  dg_buf_reset(b);
+  dg_buf_addc(b, '{');
   int first = 1;
   for (size_t i = 0; i < r->meta.n; i++) {
-    dg_strmap_entry *e = &r->meta.v[i];
+    const dg_strmap_entry *e = &r->meta.v[i];
     if (!e->alive) continue;
-    if (!first) dg_buf_add(&r->scratch, ", ", 2);
+    if (!first) dg_buf_add(b, ", ", 2);
     first = 0;
-    lua_pushlstring(L, e->key, e->klen);
-    lua_pushstring(L, e->val ? e->val : "");
-    if (dg_json_encode(L, -2, &r->scratch, DG_JSON_ASCII, err, sizeof err) ||
-        dg_buf_add(&r->scratch, ": ", 2) ||
-        dg_json_encode(L, -1, &r->scratch, DG_JSON_ASCII, err, sizeof err))
-      return luaL_error(L, "%s", err);
-    lua_pop(L, 2);
+    const char *v = e->val ? e->val : "";
+    dg_json_write_string(b, e->key, e->klen, 1);
+    dg_buf_add(b, ": ", 2);
+    dg_json_write_string(b, v, strlen(v), 1);
   }
-  dg_buf_addc(&r->scratch, '}');
-  if (r->scratch.failed) return luaL_error(L, "not enough memory");
-  return 0;
+  dg_buf_addc(b, '}');
+  return b->failed ? -1 : 0;
 }
 
 static int write_all(int fd, const char *p, size_t n) {
@@ -353,12 +354,8 @@ static void next_tmp_name(sync_run *r, char out[64]) {
 
 /* Replaces the metadata file atomically. Safe inside callbacks. 0 or -1 (stashed). */
 static int write_meta(sync_run *r) {
-  lua_State *L = r->L;
-  lua_pushcfunction(L, encode_meta);
-  lua_pushlightuserdata(L, r);
-  if (lua_pcall(L, 1, 0, 0) != LUA_OK) {
-    stash(r, "IO", "cannot encode %s: %s", r->meta_name, lua_tostring(L, -1));
-    lua_pop(L, 1);
+  if (encode_meta(r)) {
+    stash(r, "IO", "cannot encode %s: out of memory", r->meta_name);
     return -1;
   }
   char tmp[64];
@@ -755,9 +752,80 @@ static void remove_stray_tmp(int fd, int depth) {
   closedir(d);
 }
 
+/* ---- reading the metadata file: codec/json_parse.h events into r->meta ---- */
+
+typedef struct {
+  sync_run *r;
+  int depth;        /* 1 inside the top-level object */
+  dg_buf *key;      /* the pending key (owned by a userdata on the stack) */
+  dg_buf *val;      /* the value, NUL-terminated (likewise) */
+  const char *bad;  /* why the file is refused, or NULL */
+  int oom;
+} meta_reader;
+
+static int meta_refuse(meta_reader *m, const char *why) {
+  if (!m->bad) m->bad = why;
+  return -1;
+}
+
+#define META_NOT_OBJECT "must hold a JSON object {\"path\": \"eTag\"}"
+#define META_NOT_STRINGS "must map relative paths to eTag strings"
+
+static int meta_scalar(void *ctx) {
+  meta_reader *m = ctx;
+  return meta_refuse(m, m->depth == 0 ? META_NOT_OBJECT : META_NOT_STRINGS);
+}
+static int meta_boolean(void *ctx, int v) { return meta_scalar(ctx); }
+static int meta_integer(void *ctx, int64_t v) { return meta_scalar(ctx); }
+static int meta_number(void *ctx, double v) { return meta_scalar(ctx); }
+static int meta_begin_array(void *ctx) { return meta_scalar(ctx); }
+static int meta_item(void *ctx, size_t i) { return 0; }
+static int meta_member(void *ctx) { return 0; }
+static int meta_end(void *ctx) { return 0; }
+
+static int meta_begin_object(void *ctx) {
+  meta_reader *m = ctx;
+  if (m->depth++ != 0) return meta_refuse(m, META_NOT_STRINGS);
+  return 0;
+}
+
+static int meta_key(void *ctx, const char *s, size_t n) {
+  meta_reader *m = ctx;
+  dg_buf_reset(m->key);
+  if (dg_buf_add(m->key, s, n)) {
+    m->oom = 1;
+    return -1;
+  }
+  return 0;
+}
+
 /*
-** Reads the metadata file into r->meta (keys sorted; new keys are appended later),
-** dropping keys whose files are gone, refused names and the file itself.
+** A value: kept when its key names a file that is there and is a name the
+** sync accepts (else the key is dropped and the file rewritten).
+*/
+static int meta_string(void *ctx, const char *s, size_t n) {
+  meta_reader *m = ctx;
+  if (m->depth == 0) return meta_refuse(m, META_NOT_OBJECT);
+  sync_run *r = m->r;
+  const char *k = m->key->data ? m->key->data : "";
+  size_t klen = m->key->len;
+  struct stat st;
+  if (memchr(s, '\0', n) || name_problem(r, k, klen) || fstatat(r->root, k, &st, 0) != 0) {
+    r->meta_dirty = 1; /* a key dropped */
+    return 0;
+  }
+  dg_buf_reset(m->val);
+  if (dg_buf_add(m->val, s, n) || !dg_strmap_set(&r->meta, k, klen, m->val->data ? m->val->data : "")) {
+    m->oom = 1;
+    return -1;
+  }
+  return 0;
+}
+
+/*
+** Reads the metadata file into r->meta in the file's own order (new keys are
+** appended later), dropping keys whose files are gone, refused names and the
+** file itself. Raises IO or JSON naming the file.
 */
 static void load_meta(lua_State *L, sync_run *r) {
   int fd = openat(r->root, r->meta_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
@@ -780,55 +848,26 @@ static void load_meta(lua_State *L, sync_run *r) {
     }
     if (dg_buf_add(b, chunk, (size_t)got)) {
       close(fd);
-      luaL_error(L, "not enough memory");
+      dg_error_raise(L, "IO", "cannot read %s: out of memory", r->meta_name);
     }
   }
   close(fd);
+  static const dg_json_handler reader = {
+      meta_scalar, meta_boolean, meta_integer, meta_number, meta_string, meta_begin_array,
+      meta_item, meta_end, meta_begin_object, meta_key, meta_member, meta_end};
+  dg_buf *scratch = dg_buf_newud(L);
+  meta_reader m = {r, 0, dg_buf_newud(L), dg_buf_newud(L), NULL, 0};
   char err[200];
-  if (dg_json_decode(L, b->data ? b->data : "", b->len, err, sizeof err))
-    dg_error_raise(L, "JSON", "%s is not valid JSON: %s", r->meta_name, err);
-  if (!lua_istable(L, -1))
-    dg_error_raise(L, "JSON", "%s must hold a JSON object {\"path\": \"eTag\"}", r->meta_name);
-  int t = lua_gettop(L);
-  /* collect and sort the keys: the file's own order is not kept by the decoder */
-  lua_newtable(L);
-  int keys = t + 1;
-  lua_Integer nkeys = 0;
-  lua_pushnil(L);
-  while (lua_next(L, t)) {
-    if (lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TSTRING)
-      dg_error_raise(L, "JSON", "%s must map relative paths to eTag strings", r->meta_name);
-    lua_pop(L, 1);
-    lua_pushvalue(L, -1);
-    lua_rawseti(L, keys, ++nkeys);
-  }
-  lua_getglobal(L, "table");
-  lua_getfield(L, -1, "sort");
-  lua_pushvalue(L, keys);
-  lua_call(L, 1, 0);
-  lua_pop(L, 1);
-  for (lua_Integer i = 1; i <= nkeys; i++) {
-    lua_rawgeti(L, keys, i);
-    lua_pushvalue(L, -1);
-    lua_rawget(L, t); /* key, value */
-    size_t klen;
-    const char *k = lua_tolstring(L, -2, &klen), *v = lua_tostring(L, -1);
-    struct stat st;
-    if (!name_problem(r, k, klen) && fstatat(r->root, k, &st, 0) == 0) {
-      if (!dg_strmap_set(&r->meta, k, klen, v)) luaL_error(L, "not enough memory");
-    } else {
-      r->meta_dirty = 1; /* a key dropped */
-    }
-    lua_pop(L, 2);
-  }
-  lua_settop(L, t - 2); /* the buffer userdata and the decoded table */
+  int rc = dg_json_parse(b->data ? b->data : "", b->len, &reader, &m, scratch, err, sizeof err);
+  if (m.oom) dg_error_raise(L, "IO", "cannot read %s: out of memory", r->meta_name);
+  if (m.bad) dg_error_raise(L, "JSON", "%s %s", r->meta_name, m.bad);
+  if (rc) dg_error_raise(L, "JSON", "%s is not valid JSON: %s", r->meta_name, err);
+  lua_pop(L, 4);
 }
 
-/* Encodes r->meta as the request body (pushed as a string). */
+/* Encodes r->meta as the request body (pushed as a string). Raises on out of memory. */
 static void push_meta_json(lua_State *L, sync_run *r) {
-  lua_pushcfunction(L, encode_meta);
-  lua_pushlightuserdata(L, r);
-  lua_call(L, 1, 0);
+  if (encode_meta(r)) dg_error_raise(L, "IO", "cannot encode the sync request: out of memory");
   lua_pushlstring(L, r->scratch.data ? r->scratch.data : "{}", r->scratch.len ? r->scratch.len : 2);
 }
 

@@ -127,6 +127,53 @@ describe("sync_dir processes", function()
     assert.same({}, json.decode(r.stdout).written)
   end)
 
+  it("Ctrl-C mid-transfer ends with INTERRUPTED and exit 130; files old or complete, metadata valid", function()
+    local old = {}
+    for i = 1, 30 do old[("s%d/f%02d.bin"):format(i % 2, i)] = tree.bytes("i1-" .. i, 20000) end
+    local remote, share, dir = fresh(old)
+    assert.equal(0, run_sync(remote, dir).code)
+    local new = {}
+    for rel in pairs(old) do
+      new[rel] = tree.bytes("i2-" .. rel, 24000)
+      tree.write(share .. "/" .. rel, new[rel])
+    end
+    e:fault { prefix = "/public/v1/files/sync", action = "stall", after_bytes = 400000, stall_seconds = 30 }
+    local pid, errfile = spawn_sync(remote, dir, { low_speed_time = 60, checkpoint_files = 5 })
+    assert.is_true(wait_for(function() return #tree.temps(dir) > 0 end, 15), "no temporary file appeared")
+    emulator.sleep(0.3)
+    os.execute("kill -INT " .. pid)
+    assert.is_true(wait_for(function() return not emulator.alive(pid) end, 10), "SIGINT did not end the run")
+    -- the exit status of a background child is not ours to wait for: the message says how it ended
+    local err = tree.read(errfile)
+    assert.matches("INTERRUPTED", err)
+    for rel, content in pairs(tree.snapshot(dir)) do
+      if rel ~= ".sync_meta.json" then
+        assert(content == old[rel] or content == new[rel], rel .. " is neither old nor complete")
+      end
+    end
+    assert.same({}, tree.temps(dir)) -- an orderly stop removes its temporary files
+    local meta = json.decode(tree.read(dir .. "/.sync_meta.json"))
+    assert.is_table(meta)
+    e:clear_faults()
+    local r = run_sync(remote, dir)
+    assert.equal(0, r.code, r.stderr)
+    assert.same(tree.snapshot(share), tree.snapshot(dir))
+  end)
+
+  it("Ctrl-C mid-transfer exits 130", function()
+    local files = {}
+    for i = 1, 10 do files["g" .. i] = tree.bytes("g" .. i, 50000) end
+    local remote, _, dir = fresh(files)
+    e:fault { prefix = "/public/v1/files/sync", action = "stall", after_bytes = 120000, stall_seconds = 30 }
+    local inner = ("%s %s %s %s %s & p=$!; sleep 1.5; kill -INT $p; wait $p"):format(
+      q(proc.bin), q(script), q(remote), q(dir), q(json.encode({ low_speed_time = 60 })))
+    local r = proc.sh("sh -c " .. q(inner), { env = env() })
+    e:clear_faults()
+    assert.equal(130, r.code, r.stderr)
+    assert.matches("INTERRUPTED", r.stderr)
+    assert.not_matches(e.key, r.stderr, 1, true)
+  end)
+
   it("a second concurrent run exits 7 at once and touches nothing (reliability test 10)", function()
     local files = {}
     for i = 1, 10 do files["f" .. i] = tree.bytes("c" .. i, 50000) end
