@@ -87,7 +87,7 @@ describe("sync_dir processes", function()
     assert.equal("c", tree.read(dir .. "/c.txt"))
   end)
 
-  it("kill -9 mid-sync leaves every file old or complete; the rerun converges (reliability test 6)", function()
+  it("kill -9 mid-sync leaves every file old or complete; the rerun converges", function()
     local old = {}
     for i = 1, 40 do old[("d%d/f%02d.bin"):format(i % 3, i)] = tree.bytes("v1-" .. i, 20000) end
     local remote, share, dir = fresh(old)
@@ -127,7 +127,7 @@ describe("sync_dir processes", function()
     assert.same({}, json.decode(r.stdout).written)
   end)
 
-  it("a second concurrent run exits 7 at once and touches nothing (reliability test 10)", function()
+  it("a second concurrent run exits 7 at once and touches nothing", function()
     local files = {}
     for i = 1, 10 do files["f" .. i] = tree.bytes("c" .. i, 50000) end
     local remote, share, dir = fresh(files)
