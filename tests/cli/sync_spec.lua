@@ -1,5 +1,5 @@
 -- dg:sync_dir from the outside: exit codes of real processes (5, 6, 7), kill -9 mid-sync
--- (reliability test 6), concurrent runs (test 10), and compatibility with the Python
+-- (docs/safety.md, promise 7), concurrent runs (promise 6), and compatibility with the Python
 -- client's algorithm (tests/support/py_sync_dir.py) on the same folder.
 local emulator = require "emulator"
 local proc = require "proc"

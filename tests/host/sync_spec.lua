@@ -1,6 +1,6 @@
--- dg:sync_dir against the emulator: the protocol (datagrok-api.md §5.2.1), the metadata
--- format, the filters, and reliability.md tests 1-5, 7 and 11 (6 and 10 spawn processes:
--- tests/cli/sync_spec.lua).
+-- dg:sync_dir against the emulator: the protocol (docs/protocol.md, "Directory sync"),
+-- the metadata format, the filters, and the sync promises of docs/safety.md (the kill -9
+-- and concurrent-run tests spawn processes: tests/cli/sync_spec.lua).
 local datagrok = require "datagrok"
 local Error = require "datagrok.error"
 local json = require "datagrok.json"
