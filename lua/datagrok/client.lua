@@ -1,5 +1,5 @@
 --- The Client: `datagrok.new(api_key, base_url)` and `datagrok.connect(opts)`
--- (lua-api.md §1-2). Every operation is a C binding on the client's session
+-- (docs/lua-api.md, "Clients"). Every operation is a C binding on the client's session
 -- ("datagrok.client.core"); this module handles configuration, the optional
 -- trailing arguments (positional as in Python, or one options table) and wraps
 -- results in objects (lua/datagrok/group.lua).
@@ -81,7 +81,7 @@ local function make(api_key, base_url, opts)
   return self
 end
 
---- datagrok.new(api_key, base_url [, opts]) -> Client. The Python P1-P3 order;
+--- datagrok.new(api_key, base_url [, opts]) -> Client. The older Python client's order;
 -- api_key is sent verbatim as Authorization (documented form "Bearer <key>").
 -- opts: timeout, connect_timeout, low_speed_time, retries, max_backoff, ca_file,
 -- allow_http. Raises Error{code="CONFIG"} for a bad URL or a key over plain http.
@@ -284,7 +284,8 @@ function methods.upload_file(self, connector, path, file_path)
   return self._session:upload_file(connector, path, file_path)
 end
 
---- Sub-clients (P4/P5 `dg.files`, ...): name -> constructor(client), made on first use.
+--- Sub-clients (the newer Python client's `dg.files`, ...): name -> constructor(client),
+-- made on first use.
 M.subclients = {}
 
 local Files = {__name = "datagrok.Files"}
@@ -302,7 +303,7 @@ function Files:delete(connector, path)
 end
 
 --- dg.files:download(connector, path [, opts]) / dg.files:upload(connector, path, file_path):
--- the P4 names of dg:download_file and dg:upload_file.
+-- the newer Python client's names of dg:download_file and dg:upload_file.
 function Files:download(connector, path, ...) return self._client:download_file(connector, path, ...) end
 function Files:upload(connector, path, file_path) return self._client:upload_file(connector, path, file_path) end
 

@@ -1,5 +1,6 @@
 --- Group, GroupRelation and GroupMembershipRequest: the objects the group
--- operations return (Python P2/P3 `group.py`, lua-api.md §3).
+-- operations return (the older Python client's `group.py`; docs/lua-api.md,
+-- "Group objects").
 --
 -- Objects are plain tables holding the snake_case fields; computed fields
 -- (`members`, `admin_members`, `memberships`, `admin_memberships`, `is_viewed`)
@@ -190,7 +191,7 @@ end
 
 --- g:add_member(group [, is_admin]) -> the saved Group. Updates the admin flag of an
 -- existing relation to `group`, or appends a new relation (random id), then saves
--- g with its relations (Python P2/P3 semantics).
+-- g with its relations (as the older Python client does).
 function group_methods.add_member(g, member, is_admin)
   if getmetatable(member) ~= Group then
     error(("bad argument #1 to 'add_member' (Group expected, got %s)"):format(type(member)), 2)

@@ -1,5 +1,7 @@
-"""The peer of tests/bench/tables_bench.lua: what the Python DatagrokClient (P3)
+"""The peer of tests/bench/tables_bench.lua: what the (older) Python DatagrokClient
 does for each call, with requests (no session: one connection per call) and pandas.
+
+Scenario ids as in docs/benchmarks.md:
 
   py_tables_peer.py URL KEY download_table NAME          (B1)
   py_tables_peer.py URL KEY upload_table NAME CSV_FILE   (B2: read_csv, then the upload)

@@ -1,4 +1,4 @@
---- Benchmarks B4 and B5 (docs/performance.md): sync_dir of 10,000 files (1-64 KiB)
+--- Benchmarks B4 and B5 (docs/benchmarks.md): sync_dir of 10,000 files (1-64 KiB)
 -- against the emulator on loopback, side by side with the peer (Python + requests +
 -- requests_toolbelt doing the DatagrokClient's algorithm: tests/support/py_sync_dir.py).
 --

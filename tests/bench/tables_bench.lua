@@ -1,4 +1,4 @@
---- Benchmarks B1, B2, B3, B6, B7 (docs/performance.md) against the emulator on
+--- Benchmarks B1, B2, B3, B6, B7 (docs/benchmarks.md) against the emulator on
 -- loopback, side by side with the peer (Python + requests + pandas doing what the
 -- DatagrokClient does: tests/bench/py_tables_peer.py) and curl.
 --

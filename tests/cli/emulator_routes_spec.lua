@@ -1,5 +1,5 @@
 -- The emulator's routes, over HTTP with curl: groups, users, tables, files, dashboards,
--- functions, info. Shapes follow docs/datagrok-api.md §5.
+-- functions, info. Shapes follow docs/protocol.md.
 local emulator = require "emulator"
 local json = emulator.json
 

@@ -1,5 +1,5 @@
 -- Exit codes of scripts whose client calls fail, and key hygiene on the
--- command line (reliability.md promises 9, 11, 12): spawns the binary against
+-- command line (docs/safety.md, promises 9 to 14): spawns the binary against
 -- the emulator.
 local emulator = require "emulator"
 local proc = require "proc"

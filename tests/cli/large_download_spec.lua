@@ -1,5 +1,5 @@
 -- A 1 GiB file downloads to disk (dg:download_file with opts.to) with flat memory:
--- the process's peak RSS stays under 32 MiB (performance.md B3), and the bytes
+-- the process's peak RSS stays under 32 MiB (docs/benchmarks.md, B3), and the bytes
 -- arrive exact. Tagged #large; set DATAGROK_SKIP_LARGE=1 to skip it when short
 -- of time or disk (it writes 2 GiB of temporary files).
 local emulator = require "emulator"

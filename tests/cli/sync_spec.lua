@@ -1,5 +1,5 @@
 -- dg:sync_dir from the outside: exit codes of real processes (5, 6, 7), kill -9 mid-sync
--- (reliability test 6), concurrent runs (test 10), and compatibility with the Python
+-- (docs/safety.md, promise 7), concurrent runs (promise 6), and compatibility with the Python
 -- client's algorithm (tests/support/py_sync_dir.py) on the same folder.
 local emulator = require "emulator"
 local proc = require "proc"
@@ -87,7 +87,7 @@ describe("sync_dir processes", function()
     assert.equal("c", tree.read(dir .. "/c.txt"))
   end)
 
-  it("kill -9 mid-sync leaves every file old or complete; the rerun converges (reliability test 6)", function()
+  it("kill -9 mid-sync leaves every file old or complete; the rerun converges", function()
     local old = {}
     for i = 1, 40 do old[("d%d/f%02d.bin"):format(i % 3, i)] = tree.bytes("v1-" .. i, 20000) end
     local remote, share, dir = fresh(old)
@@ -174,7 +174,7 @@ describe("sync_dir processes", function()
     assert.not_matches(e.key, r.stderr, 1, true)
   end)
 
-  it("a second concurrent run exits 7 at once and touches nothing (reliability test 10)", function()
+  it("a second concurrent run exits 7 at once and touches nothing", function()
     local files = {}
     for i = 1, 10 do files["f" .. i] = tree.bytes("c" .. i, 50000) end
     local remote, share, dir = fresh(files)

@@ -140,7 +140,7 @@ describe("datagrok.connect", function()
     assert.are.equal(e.url .. "\ttrue\n", r.stdout)
   end)
 
-  it("reads DATAGROK_API_URL (the P5 name) when DATAGROK_URL is unset", function()
+  it("reads DATAGROK_API_URL (the newer Python client's name) when DATAGROK_URL is unset", function()
     local r = run([[print(require("datagrok").connect().base_url)]],
       {DATAGROK_URL = "", DATAGROK_API_URL = e.url, DATAGROK_API_KEY = e.key})
     assert.are.equal(0, r.code, r.stderr)

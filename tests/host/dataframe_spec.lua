@@ -1,5 +1,5 @@
 -- datagrok.DataFrame (src/dataframe.c): constructors, shape, access, derived
--- frames, files, the preview, and life cycle (lua-api.md section 4).
+-- frames, files, the preview, and life cycle (docs/lua-api.md, "DataFrame").
 local datagrok = require "datagrok"
 local DataFrame = datagrok.DataFrame
 local null = datagrok.null

@@ -1,4 +1,4 @@
--- The three shapes of a server error (reliability.md promise 10), each raising
+-- The three shapes of a server error (docs/safety.md, promise 11), each raising
 -- with the server's message: a 4xx/5xx status; a 2xx with the `api-error`
 -- header; a 200 whose body is an ApiError JSON object without that header. The
 -- last one also for answers that stream (a table, a file to disk): nothing lands.

@@ -1,4 +1,4 @@
--- Redirects (reliability.md promise 11): the client follows them itself and sends
+-- Redirects (docs/safety.md, promise 13): the client follows them itself and sends
 -- Authorization only to the base URL's own origin (scheme, host and port as
 -- written: "localhost" and "127.0.0.1" are different origins); 303 turns a POST
 -- into a GET, 307 repeats it with its body; a loop ends with a clear error.

@@ -1,4 +1,4 @@
--- The retry policy (reliability.md promise 9, test 7) against the emulator's
+-- The retry policy (docs/safety.md, promises 9 and 10) against the emulator's
 -- fault injection: what is retried, how long it waits, when it gives up.
 local datagrok = require "datagrok"
 local emulator = require "emulator"

@@ -1,6 +1,6 @@
--- dg:sync_dir against the emulator: the protocol (datagrok-api.md §5.2.1), the metadata
--- format, the filters, and reliability.md tests 1-5, 7 and 11 (6 and 10 spawn processes:
--- tests/cli/sync_spec.lua).
+-- dg:sync_dir against the emulator: the protocol (docs/protocol.md, "Directory sync"),
+-- the metadata format, the filters, and the sync promises of docs/safety.md (the kill -9
+-- and concurrent-run tests spawn processes: tests/cli/sync_spec.lua).
 local datagrok = require "datagrok"
 local Error = require "datagrok.error"
 local json = require "datagrok.json"
@@ -128,7 +128,7 @@ describe("sync_dir", function()
     assert.matches("plain file name", tostring(err))
   end)
 
-  describe("empty remote guard (reliability test 1)", function()
+  describe("empty remote guard", function()
     it("stops on 204 and on zero parts while files are tracked; allow_empty removes only tracked files", function()
       local remote, share, dir = fresh { ["a"] = "1", ["b"] = "2", ["c/d"] = "3" }
       dg:sync_dir(CONN, remote, dir)
@@ -161,7 +161,7 @@ describe("sync_dir", function()
     end)
   end)
 
-  describe("max_delete (reliability test 2)", function()
+  describe("max_delete", function()
     it("refuses a larger delete and changes nothing; the dry run lists exactly the deletes", function()
       local files = {}
       for i = 1, 100 do files[("f%03d.txt"):format(i)] = "v" .. i end
@@ -197,7 +197,7 @@ describe("sync_dir", function()
     end)
   end)
 
-  describe("hostile names (reliability test 3)", function()
+  describe("hostile names", function()
     it("refuses each, leaves the canary untouched, applies the valid parts, exit 6", function()
       local remote, share, dir = fresh { ["ok.txt"] = "fine" }
       local parent = dir:match("^(.*)/[^/]*$")
@@ -231,7 +231,7 @@ describe("sync_dir", function()
     end)
   end)
 
-  describe("planted symlink (reliability test 4)", function()
+  describe("planted symlink", function()
     it("writes and deletes nothing through a symlink inside the target", function()
       local remote, share, dir = fresh { ["sub/file.csv"] = "new", ["top.txt"] = "t" }
       local outside = tree.tmpdir()
@@ -252,7 +252,7 @@ describe("sync_dir", function()
     end)
   end)
 
-  describe("interrupted download (reliability test 5)", function()
+  describe("interrupted download", function()
     local function setup_big()
       local files = {}
       for i = 1, 6 do files[("f%d.bin"):format(i)] = tree.bytes("old" .. i, 50000) end
@@ -336,7 +336,7 @@ describe("sync_dir", function()
     end)
   end)
 
-  describe("retry policy on the sync POST (reliability test 7)", function()
+  describe("retry policy on the sync POST", function()
     it("waits out 503 + Retry-After twice, then succeeds", function()
       local remote, share, dir = fresh { ["a.txt"] = "a" }
       e:fault { prefix = "/public/v1/files/sync", action = "status", status = 503, retry_after = 1, count = 2 }
@@ -389,7 +389,7 @@ describe("sync_dir", function()
     assert.equal("user file", tree.read(dir .. "/.dgsync-keep.txt"))
   end)
 
-  describe("churn (reliability test 11)", function()
+  describe("churn", function()
     it("converges to the server tree byte for byte over random rounds, some with faults", function()
       local remote, share, dir = fresh {}
       math.randomseed(20261128)

@@ -1,4 +1,4 @@
--- TLS (reliability.md promise 11, test 9): the emulator serves https with a
+-- TLS (docs/safety.md, promise 12): the emulator serves https with a
 -- self-signed certificate. A client that does not trust it is refused with a
 -- TLS error (not retried, nothing sent, no key in the error); `ca_file` makes it
 -- trusted; a ca_file that is missing or holds no certificate is a TLS error

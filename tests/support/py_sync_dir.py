@@ -1,7 +1,7 @@
 #!/usr/bin/python3
-"""The Python client's sync_dir (P3), written from the algorithm that
-docs/datagrok-api.md section 5.2.1 documents: the reference peer for the
-compatibility specs and for benchmarks B4/B5 (requests + requests_toolbelt, as
+"""The Python client's sync_dir, written from its algorithm (docs/protocol.md,
+"Directory sync"): the reference peer for the compatibility specs and for
+benchmarks B4/B5 of docs/benchmarks.md (requests + requests_toolbelt, as
 the DatagrokClient uses them: one requests.post, the whole body in memory,
 MultipartDecoder, files written in place, no retries).
 

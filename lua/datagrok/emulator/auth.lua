@@ -1,4 +1,4 @@
---- Authentication (datagrok-api.md §2): `Authorization: Bearer <key>`, the bare key, or a
+--- Authentication (docs/protocol.md, "Headers"): `Authorization: Bearer <key>`, the bare key, or a
 -- token from `POST /users/login/dev/<key>` (sent bare or with `Bearer`). Anything else
 -- is refused with 401 and an ApiError body. Tokens are kept in the state, so they
 -- survive a restart. The key itself never appears in a response or a log line.

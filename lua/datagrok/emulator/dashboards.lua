@@ -1,4 +1,4 @@
---- Dashboards (datagrok-api.md §5.3): POST /public/v1/dashboards/<name>/<table ids> with
+--- Dashboards (docs/protocol.md, "Dashboards"): POST /public/v1/dashboards/<name>/<table ids> with
 -- an optional layout JSON body; GET /public/v1/dashboards/<id>/shares?groups=&access=.
 -- State: `dashboards[id] = {id, name, tables=[ids], layout=<JSON text or null>,
 -- shares={<group id>=access}, createdOn, updatedOn}`.

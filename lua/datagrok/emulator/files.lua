@@ -1,4 +1,4 @@
---- File shares (datagrok-api.md §5.2): GET/POST/DELETE /public/v1/files/<connector>/<path>.
+--- File shares (docs/protocol.md, "Files"): GET/POST/DELETE /public/v1/files/<connector>/<path>.
 --
 -- Storage helpers, also for the sync route (lua/datagrok/emulator/sync.lua):
 --   files.connector_dir(connector) -> "system.demofiles": the directory name of a

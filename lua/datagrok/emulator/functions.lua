@@ -1,6 +1,6 @@
---- Function calls (datagrok-api.md §5.4): POST /public/v1/<name>/call (P1-P3) and
--- POST /public/v1/functions/<name>/call (P4+), body = the inputs by name as a JSON
--- object; the answer is the bare result. Names may carry a namespace (`System:Abs`,
+--- Function calls (docs/protocol.md, "Functions"): POST /public/v1/<name>/call (the older
+-- Python client) and POST /public/v1/functions/<name>/call (the newer one), body = the
+-- inputs by name as a JSON object; the answer is the bare result. Names may carry a namespace (`System:Abs`,
 -- `System.Abs`) and are case-insensitive. An unknown function answers 200 +
 -- `api-error` + ApiError{errorCode=404}, as the real server does.
 local reply = require "datagrok.emulator.reply"

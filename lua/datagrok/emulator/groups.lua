@@ -1,4 +1,5 @@
---- Groups, group relations and membership requests (datagrok-api.md §5.5, §5.12.1-3).
+--- Groups, group relations and membership requests (docs/protocol.md, "Groups"
+-- and "Entity bodies").
 --
 -- State: `groups[id] = {id, name, friendlyName, description, personal, hidden,
 -- createdOn, updatedOn}`, `relations[id] = {id, parent=<group id>, child=<group id>,
@@ -331,8 +332,8 @@ function M.register(router)
     return reply.json(out)
   end)
   local function current(req, state) return reply.json(M.full(state, current_group(req, state))) end
-  router:get(base .. "/current", current)             -- P4+
-  router:get("/public/v1/user/group", current)        -- P2/P3
+  router:get(base .. "/current", current)             -- the newer Python client
+  router:get("/public/v1/user/group", current)        -- the older Python client
   router:post(base .. "/requests/([^/]+)/approve", function(_, state, id)
     return resolve_request(state, id, true)
   end)

@@ -1,5 +1,5 @@
 --- Server information: GET /public/v1/healthcheck (authenticated) and GET /info/server
--- (anonymous, as the P5 test fixture probes it before it has a session).
+-- (anonymous, as the newer Python client's test fixture probes it before it has a session).
 local reply = require "datagrok.emulator.reply"
 local core = require "datagrok.core"
 local json = require "datagrok.json"

@@ -1,5 +1,5 @@
 --- The emulator's directory sync: POST /public/v1/files/sync/<connector>/<path>
--- ?recursive=true|false[&ext=...] (datagrok-api.md §5.2.1), reached through the route
+-- ?recursive=true|false[&ext=...] (docs/protocol.md, "Directory sync"), reached through the route
 -- that lua/datagrok/emulator/files.lua registers.
 --
 -- The body is the client's metadata map {"rel/path": "eTag"}. The answer compares it

@@ -1,4 +1,4 @@
---- Tables (datagrok-api.md §5.1): GET/POST /public/v1/tables/<name or id>, CSV in and out.
+--- Tables (docs/protocol.md, "Tables"): GET/POST /public/v1/tables/<name or id>, CSV in and out.
 -- State: `tables[id] = {id, name, grokName, createdOn, updatedOn, size}`; the data is
 -- `<data>/tables/<id>.csv`, served from the file and replaced by rename on upload.
 -- A bare upload name `T` becomes `Admin:T:T` (project namespace + name), as on a real

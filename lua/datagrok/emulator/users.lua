@@ -1,4 +1,4 @@
---- Users (datagrok-api.md §5.6, §5.12.4): GET /public/v1/users/current, /users/<id or
+--- Users (as the newer Python client reads them): GET /public/v1/users/current, /users/<id or
 -- login>, /users[?text=&include=group]. State: `users[id] = {id, login, firstName,
 -- lastName, email, status, group=<personal group id>, createdOn, updatedOn}`.
 -- The API key (and every token from /users/login/dev/<key>) belongs to the admin user.
