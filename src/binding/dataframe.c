@@ -1,7 +1,7 @@
 /*
 ** dataframe.c: the columnar storage of dataframe.h, the column builder that
 ** widens types as pandas does, and the Lua binding "datagrok.DataFrame" /
-** "datagrok.dataframe" (lua-api.md section 4).
+** "datagrok.dataframe" (docs/lua-api.md, "DataFrame").
 */
 #include "dataframe.h"
 #include "owned.h"
@@ -62,7 +62,7 @@ dg_frame *dg_dataframe_check(lua_State *L, int idx) {
 static void push_take(lua_State *L, const dg_frame *f, const size_t *rows, size_t nrows,
                       const size_t *cols, size_t ncols) {
   dg_frame **slot = dg_dataframe_newud(L);
-  if (!(*slot = dg_frame_take(f, rows, nrows, cols, ncols))) luaL_error(L, "out of memory");
+  if (!(*slot = dg_frame_take(f, rows, nrows, cols, ncols))) dg_error_oom(L);
 }
 
 /*
@@ -213,7 +213,7 @@ static int df_rows(lua_State *L) {
 /* Pushes a "datagrok.Buffer" of n size_t values 0..n-1 (owned by Lua). */
 static size_t *push_index(lua_State *L, dg_buf **keep, size_t n) {
   dg_buf *b = dg_buf_newud(L);
-  if (!dg_buf_reserve(b, (n ? n : 1) * sizeof(size_t))) luaL_error(L, "out of memory");
+  if (!dg_buf_reserve(b, (n ? n : 1) * sizeof(size_t))) dg_error_oom(L);
   size_t *idx = (size_t *)b->data;
   for (size_t i = 0; i < n; i++) idx[i] = i;
   *keep = b;
@@ -264,7 +264,7 @@ static int df_filter(lua_State *L) {
     lua_pushinteger(L, (lua_Integer)r + 1);
     lua_call(L, 2, 1);
     if (lua_toboolean(L, -1)) {
-      if (dg_buf_add(keep, &r, sizeof r) < 0) return luaL_error(L, "out of memory");
+      if (dg_buf_add(keep, &r, sizeof r) < 0) return dg_error_oom(L);
       kept++;
     }
     lua_pop(L, 1);
@@ -294,7 +294,7 @@ static int df_to_csv(lua_State *L) {
   if (lua_isnoneornil(L, 2)) {
     luaL_Buffer b;
     luaL_buffinit(L, &b);
-    if (dg_csv_write(f, add_to_luabuf, &b) < 0) return luaL_error(L, "out of memory");
+    if (dg_csv_write(f, add_to_luabuf, &b) < 0) return dg_error_oom(L);
     luaL_pushresult(&b);
     return 1;
   }
@@ -400,7 +400,7 @@ static int df_tostring(lua_State *L) {
       dg_buf_add(index, &end, sizeof end);
     }
   }
-  if (cells->failed || index->failed) return luaL_error(L, "out of memory");
+  if (cells->failed || index->failed) return dg_error_oom(L);
   const size_t *ends = (const size_t *)index->data;
   dg_buf *widths = dg_buf_newud(L);
   for (size_t j = 0; j <= f->ncols; j++) {
@@ -413,7 +413,7 @@ static int df_tostring(lua_State *L) {
     }
     dg_buf_add(widths, &w, sizeof w);
   }
-  if (widths->failed) return luaL_error(L, "out of memory");
+  if (widths->failed) return dg_error_oom(L);
   const size_t *wd = (const size_t *)widths->data;
   dg_buf *out = dg_buf_newud(L);
   dg_buf_printf(out, "DataFrame: %zu row%s x %zu column%s", f->nrows, f->nrows == 1 ? "" : "s",
@@ -431,7 +431,7 @@ static int df_tostring(lua_State *L) {
     while (out->len > line_start && out->data[out->len - 1] == ' ') out->len--;
   }
   if (f->nrows > shown) dg_buf_printf(out, "\n... (%zu more rows)", f->nrows - shown);
-  if (out->failed) return luaL_error(L, "out of memory");
+  if (out->failed) return dg_error_oom(L);
   lua_pushlstring(L, out->data, out->len);
   return 1;
 }
@@ -461,9 +461,9 @@ static builder_ud *push_builder(lua_State *L, size_t n) {
   b->n = 0;
   dg_userdata_set_metatable(L, BUILDER_MT, builder_gc);
   b->cols = calloc(n ? n : 1, sizeof *b->cols);
-  if (!b->cols) luaL_error(L, "out of memory");
+  if (!b->cols) dg_error_oom(L);
   for (; b->n < n; b->n++)
-    if (!(b->cols[b->n] = dg_colbuild_new())) luaL_error(L, "out of memory");
+    if (!(b->cols[b->n] = dg_colbuild_new())) dg_error_oom(L);
   return b;
 }
 
@@ -498,14 +498,14 @@ static void build_value(lua_State *L, dg_colbuild *c, int idx, const char *colna
                                     colname, (lua_Integer)row, luaL_typename(L, idx)));
       return;
   }
-  if (rc < 0) luaL_error(L, "out of memory");
+  if (rc < 0) dg_error_oom(L);
 }
 
 /* Makes the frame from a builder and the names array at names_idx; pushes the DataFrame. */
 static void finish_builder(lua_State *L, builder_ud *b, int names_idx, size_t nrows) {
   dg_frame **slot = dg_dataframe_newud(L);
   dg_frame *f = dg_frame_new(b->n);
-  if (!f) luaL_error(L, "out of memory");
+  if (!f) dg_error_oom(L);
   *slot = f;
   f->nrows = nrows;
   for (size_t j = 0; j < b->n; j++) {
@@ -514,7 +514,7 @@ static void finish_builder(lua_State *L, builder_ud *b, int names_idx, size_t nr
     f->cols[j].name = strdup(name);
     lua_pop(L, 1);
     if (!f->cols[j].name || dg_colbuild_finish(b->cols[j], &f->cols[j]) < 0)
-      luaL_error(L, "out of memory");
+      dg_error_oom(L);
   }
 }
 
@@ -681,7 +681,7 @@ dg_csv *dg_csv_newud(lua_State *L) {
   parser_ud *u = lua_newuserdatauv(L, sizeof *u, 0);
   u->p = NULL;
   dg_userdata_set_metatable(L, PARSER_MT, parser_gc);
-  if (!(u->p = dg_csv_new())) luaL_error(L, "out of memory");
+  if (!(u->p = dg_csv_new())) dg_error_oom(L);
   return u->p;
 }
 
@@ -728,7 +728,7 @@ static int df_read_csv(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
   dg_csv *p = dg_csv_newud(L);
   dg_buf *chunk = dg_buf_newud(L);
-  if (!dg_buf_reserve(chunk, 65536)) return luaL_error(L, "out of memory");
+  if (!dg_buf_reserve(chunk, 65536)) return dg_error_oom(L);
   FILE *fp = fopen(path, "rb");
   if (!fp) return dg_error_raise(L, "IO", "cannot open %s: %s", path, strerror(errno));
   size_t got;

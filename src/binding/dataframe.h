@@ -2,8 +2,8 @@
 ** dataframe.h: the Lua binding of a frame, "datagrok.DataFrame".
 **
 ** The storage is codec/frame.h (no Lua); this is the Lua side: a "datagrok.DataFrame" userdata owns one dg_frame (NULL once
-** closed); the module "datagrok.dataframe" holds the constructors (lua-api.md
-** section 4).
+** closed); the module "datagrok.dataframe" holds the constructors (docs/lua-api.md,
+** "DataFrame").
 */
 #ifndef DG_DATAFRAME_H
 #define DG_DATAFRAME_H

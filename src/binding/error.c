@@ -61,6 +61,8 @@ int dg_error_raise(lua_State *L, const char *code, const char *fmt, ...) {
   return lua_error(L);
 }
 
+int dg_error_oom(lua_State *L) { return dg_error_raise(L, "OUT_OF_MEMORY", "out of memory"); }
+
 int dg_error_is(lua_State *L, int idx) {
   if (!lua_istable(L, idx) || !lua_getmetatable(L, idx)) return 0;
   luaL_getmetatable(L, ERROR_MT);
@@ -72,8 +74,7 @@ int dg_error_is(lua_State *L, int idx) {
 /* The exit code table of the README ("Exit codes"); keep both in step. */
 static int exit_code_for(const char *code, lua_Integer status, lua_Integer api_code) {
   static const struct { const char *code; int exit; } table[] = {
-    {"USAGE", 2}, {"CONFIG", 2}, {"AUTH", 3}, {"TIMEOUT", 4}, {"CONNECT", 4},
-    {"RETRIES_EXHAUSTED", 4}, {"UNSAFE_SYNC", 5}, {"PARTIAL", 6}, {"LOCKED", 7},
+    {"USAGE", 2}, {"CONFIG", 2}, {"TIMEOUT", 4}, {"CONNECT", 4}, {"UNSAFE_SYNC", 5}, {"PARTIAL", 6}, {"LOCKED", 7},
     {"INTERRUPTED", 130}, {NULL, 0}};
   if (status == 401 || status == 403) return 3;
   /* the server answers many refusals as 200 + ApiError{errorCode=401|403} */

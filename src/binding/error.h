@@ -21,6 +21,11 @@ void dg_error_setint(lua_State *L, const char *key, lua_Integer value);
 /* Pushes a new Error and raises it; never returns. */
 int dg_error_raise(lua_State *L, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/*
+** Raises Error{code="OUT_OF_MEMORY", message="out of memory"}: the one way C
+** code reports that an allocation failed. Never returns.
+*/
+int dg_error_oom(lua_State *L);
 /* True when the value at idx is a datagrok.Error. */
 int dg_error_is(lua_State *L, int idx);
 /* The process exit code for the error value at idx (any Lua value): see README. */

@@ -67,7 +67,7 @@ static int l_parse(lua_State *L) {
     rc = dg_multipart_feed(p, body + off, n);
   }
   if (rc == 0) rc = dg_multipart_finish(p);
-  if (data->failed || recs->failed) return luaL_error(L, "not enough memory");
+  if (data->failed || recs->failed) return dg_error_oom(L);
   if (rc) return dg_error_raise(L, "PROTOCOL", "%s", p->err);
   size_t count = recs->len / sizeof(part_rec);
   lua_createtable(L, (int)count, 0);

@@ -15,6 +15,7 @@
 */
 #include "client.h"
 #include "owned.h"
+#include "error.h"
 #include "http.h"
 #include "json.h"
 
@@ -41,7 +42,7 @@ dg_buf *dg_client_json_arg(lua_State *L, int arg) {
   } else if (dg_json_encode(L, arg, b, 0, err, sizeof err) != 0) {
     luaL_argerror(L, arg, lua_pushfstring(L, "cannot be sent as JSON: %s", err));
   }
-  if (b->failed) luaL_error(L, "out of memory");
+  if (b->failed) dg_error_oom(L);
   return b;
 }
 
@@ -52,7 +53,7 @@ dg_buf *dg_client_path(lua_State *L, const char *prefix, int arg) {
   dg_buf *b = dg_buf_newud(L);
   dg_buf_adds(b, prefix);
   dg_http_add_name(b, name, 0);
-  if (b->failed) luaL_error(L, "out of memory");
+  if (b->failed) dg_error_oom(L);
   return b;
 }
 

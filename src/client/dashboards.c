@@ -1,6 +1,6 @@
 /*
 ** dashboards.c: the dashboard (project) operations of the seed client
-** (datagrok-api.md §5.3), as session methods (see client.c).
+** (docs/protocol.md, "Dashboards"), as session methods (see client.c).
 */
 #include "client.h"
 #include "owned.h"
@@ -52,7 +52,7 @@ static int l_share_dashboard(lua_State *L) {
   dg_buf *query = dg_buf_newud(L);
   dg_http_add_query(query, "groups", groups);
   dg_http_add_query(query, "access", access);
-  if (path->failed || query->failed) return luaL_error(L, "out of memory");
+  if (path->failed || query->failed) return dg_error_oom(L);
   dg_request rq = {.method = "GET", .path = path->data, .query = query->data, .idempotent = 1};
   dg_http_call(L, s, &rq);
   lua_pushboolean(L, 1);
@@ -70,7 +70,7 @@ static dg_buf *read_layout(lua_State *L, const char *file) {
   int bad = ferror(f);
   fclose(f);
   if (bad) dg_error_raise(L, "IO", "cannot read the layout file '%s'", file);
-  if (b->failed) luaL_error(L, "out of memory");
+  if (b->failed) dg_error_oom(L);
   char err[200];
   if (dg_json_decode(L, b->data ? b->data : "", b->len, err, sizeof err) != 0)
     dg_error_raise(L, "JSON", "the layout file '%s' is not valid JSON: %s", file, err);
@@ -90,7 +90,7 @@ static int l_create_dashboard(lua_State *L) {
   dg_http_add_name(path, comma_list(L, 3), 0);
   const char *layout = luaL_optstring(L, 4, NULL);
   dg_buf *body = layout ? read_layout(L, layout) : NULL;
-  if (path->failed) return luaL_error(L, "out of memory");
+  if (path->failed) return dg_error_oom(L);
   dg_request rq = {.method = "POST", .path = path->data, .content_type = "application/json"};
   if (body) {
     rq.body = body->data;

@@ -2,7 +2,7 @@
 ** files.c: the file-share operations as session methods (see client.c):
 **   download_file(connector, path [, to])  GET  /public/v1/files/{connector}/{path}
 **   upload_file(connector, path, file)     POST /public/v1/files/{connector}/{path}
-**   list_files(connector [, dir [, recursive]])  GET the directory (C1/C2 CLI listing)
+**   list_files(connector [, dir [, recursive]])  GET the directory (the grok CLI's listing)
 **   delete_file(connector, path)           DELETE /public/v1/files/{connector}/{path}
 ** Connector and path go through dg_http_add_name (':' to '.', as the client's
 ** other paths; '/' kept in the path). Bodies stream in both directions.
@@ -82,7 +82,7 @@ static dg_buf *file_path(lua_State *L, int conn_arg, int path_arg, int allow_emp
     dg_buf_addc(b, '/');
     dg_http_add_name(b, p, 1);
   }
-  if (b->failed) luaL_error(L, "out of memory");
+  if (b->failed) dg_error_oom(L);
   return b;
 }
 
@@ -172,12 +172,13 @@ static int l_upload_file(lua_State *L) {
 /*
 ** session:list_files(connector [, dir [, recursive]]) -> array of entries as the
 ** server sends them ({path=, name=, isFile=, isDirectory=, size=, updatedOn=}).
-** GET /public/v1/files/{connector}/{dir}?recursive=true|false (the C1/C2 CLI
+** GET /public/v1/files/{connector}/{dir}?recursive=true|false (the grok CLI's
 ** listing). Raises the HTTP errors (HTTP_404 / API_ERROR for a missing dir).
 */
 static int l_list_files(lua_State *L) {
   dg_session *s = dg_session_check(L, 1);
-  if (lua_isnoneornil(L, 3)) {
+  lua_settop(L, 4); /* dir and recursive are optional: slots 3 and 4 exist from here on */
+  if (lua_isnil(L, 3)) {
     lua_pushliteral(L, "");
     lua_replace(L, 3);
   }
@@ -186,7 +187,7 @@ static int l_list_files(lua_State *L) {
   dg_buf_addc(path, '/');
   dg_buf *query = dg_buf_newud(L);
   dg_http_add_query(query, "recursive", recursive ? "true" : "false");
-  if (path->failed || query->failed) return luaL_error(L, "out of memory");
+  if (path->failed || query->failed) return dg_error_oom(L);
   dg_request rq = {.method = "GET", .path = path->data, .query = query->data, .idempotent = 1};
   return dg_http_call_json(L, s, &rq);
 }

@@ -1,9 +1,10 @@
 /*
 ** functions.c: calling a server function, the seed's call_function
-** (datagrok-api.md §5.4), as a session method (see client.c).
+** (docs/protocol.md, "Functions"), as a session method (see client.c).
 */
 #include "client.h"
 #include "http.h"
+#include "error.h"
 
 /*
 ** session:call_function(name, params) -> the decoded JSON result
@@ -16,7 +17,7 @@ static int l_call_function(lua_State *L) {
   dg_buf_adds(path, "/call");
   if (!lua_isnoneornil(L, 3)) luaL_checktype(L, 3, LUA_TTABLE);
   dg_buf *body = dg_client_json_arg(L, 3);
-  if (path->failed) return luaL_error(L, "out of memory");
+  if (path->failed) return dg_error_oom(L);
   dg_request rq = {.method = "POST", .path = path->data, .content_type = "application/json",
                    .body = body->data, .body_len = body->len};
   return dg_http_call_json(L, s, &rq);

@@ -1,10 +1,11 @@
 /*
-** groups.c: the eleven group operations of the seed client (Python P2/P3,
-** datagrok-api.md §5.5), as session methods (see client.c). Each returns the
+** groups.c: the eleven group operations of the seed client (the older Python
+** client; docs/protocol.md, "Groups"), as session methods (see client.c). Each returns the
 ** decoded JSON (camelCase wire form); lua/datagrok/group.lua makes objects of it.
 */
 #include "client.h"
 #include "owned.h"
+#include "error.h"
 #include "http.h"
 
 #include <stdio.h>
@@ -12,13 +13,13 @@
 
 /* Pushes the decoded JSON of GET path?query (query may be NULL); retried when transient. */
 static int get_json(lua_State *L, dg_session *s, const dg_buf *path, const dg_buf *query) {
-  if (path->failed || (query && query->failed)) return luaL_error(L, "out of memory");
+  if (path->failed || (query && query->failed)) return dg_error_oom(L);
   dg_request rq = {.method = "GET", .path = path->data, .query = query ? query->data : NULL,
                    .idempotent = 1};
   return dg_http_call_json(L, s, &rq);
 }
 
-/* Appends " and personal=<p>" unless the filter already ends with "personal=<p>" (Python P2+). */
+/* Appends " and personal=<p>" unless the filter already ends with "personal=<p>" (as the Python client does). */
 static void smart_filter(dg_buf *q, const char *filter, const char *personal) {
   char tail[32];
   snprintf(tail, sizeof tail, "personal=%s", personal);
@@ -101,7 +102,7 @@ static int l_request_group_membership(lua_State *L) {
   dg_session *s = dg_session_check(L, 1);
   dg_buf *path = dg_client_path(L, "/public/v1/groups/", 2);
   dg_buf_adds(path, "/request");
-  if (path->failed) return luaL_error(L, "out of memory");
+  if (path->failed) return dg_error_oom(L);
   dg_request rq = {.method = "POST", .path = path->data, .content_type = "application/json"};
   return dg_http_call_json(L, s, &rq);
 }
@@ -119,7 +120,7 @@ static int resolve_request(lua_State *L, const char *verb) {
   dg_session *s = dg_session_check(L, 1);
   dg_buf *path = dg_client_path(L, "/public/v1/groups/requests/", 2);
   dg_buf_adds(path, verb);
-  if (path->failed) return luaL_error(L, "out of memory");
+  if (path->failed) return dg_error_oom(L);
   dg_request rq = {.method = "POST", .path = path->data, .content_type = "application/json"};
   dg_http_call(L, s, &rq);
   lua_pushboolean(L, 1);
@@ -132,7 +133,7 @@ static int l_approve_membership_request(lua_State *L) { return resolve_request(L
 /* session:deny_membership_request(request_id) -> true */
 static int l_deny_membership_request(lua_State *L) { return resolve_request(L, "/deny"); }
 
-/* session:get_current_user_group() -> group table (GET /public/v1/user/group, Python P2/P3) */
+/* session:get_current_user_group() -> group table (GET /public/v1/user/group, the older Python client) */
 static int l_get_current_user_group(lua_State *L) {
   dg_session *s = dg_session_check(L, 1);
   dg_buf *path = dg_buf_newud(L);
@@ -151,7 +152,7 @@ static int l_save_group(lua_State *L) {
   dg_buf *body = dg_client_json_arg(L, 2);
   dg_buf *query = dg_buf_newud(L);
   dg_http_add_query(query, "saveRelations", save_relations ? "true" : "false");
-  if (query->failed) return luaL_error(L, "out of memory");
+  if (query->failed) return dg_error_oom(L);
   dg_request rq = {.method = "POST", .path = "/public/v1/groups", .query = query->data,
                    .content_type = "application/json", .body = body->data, .body_len = body->len};
   return dg_http_call_json(L, s, &rq);

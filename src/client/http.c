@@ -240,9 +240,10 @@ static long to_ms(double seconds, double dflt) {
 }
 
 /* Pushes a CONFIG Error, closes the half-made session and returns -1. */
-static int open_failed(lua_State *L, dg_session *s, const char *fmt, const char *arg) {
+static int open_failed(lua_State *L, dg_session *s, const char *code, const char *fmt,
+                       const char *arg) {
   dg_session_close(s);
-  dg_error_push(L, "CONFIG", fmt, arg);
+  dg_error_push(L, code, fmt, arg);
   return -1;
 }
 
@@ -254,9 +255,9 @@ int dg_session_new(lua_State *L, const dg_session_options *o) {
 
   const char *auth = o->authorization && *o->authorization ? o->authorization : NULL;
   if (auth && strpbrk(auth, "\r\n"))
-    return open_failed(L, s, "the API key contains a line break%s", "");
-  if (!o->base_url || !*o->base_url) return open_failed(L, s, "no server URL given%s", "");
-  if (!(s->base_url = strdup(o->base_url))) return open_failed(L, s, "out of memory%s", "");
+    return open_failed(L, s, "CONFIG", "the API key contains a line break%s", "");
+  if (!o->base_url || !*o->base_url) return open_failed(L, s, "CONFIG", "no server URL given%s", "");
+  if (!(s->base_url = strdup(o->base_url))) return open_failed(L, s, "OUT_OF_MEMORY", "out of memory%s", "");
   size_t n = strlen(s->base_url);
   while (n > 0 && s->base_url[n - 1] == '/') s->base_url[--n] = '\0';
 
@@ -265,7 +266,7 @@ int dg_session_new(lua_State *L, const dg_session_options *o) {
   if (url_parts(s->base_url, &s->origin, &s->display_url, &host, &scheme, &why) != 0) {
     char msg[256];
     snprintf(msg, sizeof msg, "%s", why);
-    return open_failed(L, s, "bad server URL: %s", msg);
+    return open_failed(L, s, "CONFIG", "bad server URL: %s", msg);
   }
   int plain_remote = strcmp(scheme, "http") == 0 && !is_loopback(host);
   free(scheme);
@@ -273,7 +274,7 @@ int dg_session_new(lua_State *L, const dg_session_options *o) {
     char msg[512];
     snprintf(msg, sizeof msg, "%s", host);
     free(host);
-    return open_failed(L, s,
+    return open_failed(L, s, "CONFIG",
                        "refusing to send the API key over plain http:// to %s; use https://, "
                        "or allow_http = true to accept the risk",
                        msg);
@@ -282,14 +283,14 @@ int dg_session_new(lua_State *L, const dg_session_options *o) {
 
   if (auth) {
     size_t an = strlen(auth) + sizeof "Authorization: ";
-    if (!(s->auth_header = malloc(an))) return open_failed(L, s, "out of memory%s", "");
+    if (!(s->auth_header = malloc(an))) return open_failed(L, s, "OUT_OF_MEMORY", "out of memory%s", "");
     snprintf(s->auth_header, an, "Authorization: %s", auth);
     const char *key = strncasecmp(auth, "Bearer ", 7) == 0 ? auth + 7 : auth;
     while (*key == ' ') key++;
-    if (!(s->secret = strdup(key))) return open_failed(L, s, "out of memory%s", "");
+    if (!(s->secret = strdup(key))) return open_failed(L, s, "OUT_OF_MEMORY", "out of memory%s", "");
   }
   if (o->ca_file && *o->ca_file && !(s->ca_file = strdup(o->ca_file)))
-    return open_failed(L, s, "out of memory%s", "");
+    return open_failed(L, s, "OUT_OF_MEMORY", "out of memory%s", "");
   s->timeout_ms = to_ms(o->timeout, DEFAULT_TIMEOUT);
   s->connect_timeout_ms = to_ms(o->connect_timeout, DEFAULT_CONNECT_TIMEOUT);
   s->low_speed_time = (to_ms(o->low_speed_time, DEFAULT_LOW_SPEED_TIME) + 999) / 1000;
@@ -298,7 +299,7 @@ int dg_session_new(lua_State *L, const dg_session_options *o) {
   if (RAND_bytes((unsigned char *)&s->rng, sizeof s->rng) != 1 || s->rng == 0)
     s->rng = (unsigned long long)time(NULL) * 2654435761ULL + 1;
   if (!(s->curl = curl_easy_init()))
-    return open_failed(L, s, "cannot create an HTTP handle%s", "");
+    return open_failed(L, s, "CONFIG", "cannot create an HTTP handle%s", "");
   return 0;
 }
 
@@ -686,6 +687,17 @@ static void set_scrubbed(lua_State *L, dg_session *s, const char *key, const cha
   lua_setfield(L, -2, key);
 }
 
+/*
+** Sets err.body (the Error is on top) to the first EXCERPT_MAX bytes of body,
+** cut at a UTF-8 character boundary and scrubbed of the session's key.
+*/
+static void set_body_excerpt(lua_State *L, dg_session *s, const dg_buf *body) {
+  if (!body->len) return;
+  size_t n = body->len < EXCERPT_MAX ? body->len : EXCERPT_MAX;
+  while (n < body->len && n > 0 && ((unsigned char)body->data[n] & 0xC0) == 0x80) n--;
+  set_scrubbed(L, s, "body", body->data, n);
+}
+
 /* Pushes a new Error with the call's method, url, status, attempts and body excerpt. */
 static void push_call_error(lua_State *L, http_call *c, const char *code, const char *msg) {
   dg_response *rsp = c->rsp;
@@ -695,14 +707,8 @@ static void push_call_error(lua_State *L, http_call *c, const char *code, const 
   dg_error_setstr(L, "url", rsp->url.data ? rsp->url.data : c->s->display_url);
   if (c->status > 0) dg_error_setint(L, "status", c->status);
   dg_error_setint(L, "attempts", rsp->attempts);
-  dg_buf *b = &rsp->body;
-  if (c->mode == BODY_ERROR || c->mode == BODY_KEEP || c->mode == BODY_HOLD) {
-    if (b->len) {
-      size_t n = b->len < EXCERPT_MAX ? b->len : EXCERPT_MAX;
-      while (n < b->len && n > 0 && ((unsigned char)b->data[n] & 0xC0) == 0x80) n--; /* whole UTF-8 */
-      set_scrubbed(L, c->s, "body", b->data, n);
-    }
-  }
+  if (c->mode == BODY_ERROR || c->mode == BODY_KEEP || c->mode == BODY_HOLD)
+    set_body_excerpt(L, c->s, &rsp->body);
 }
 
 /* True when t (at idx) is an ApiError object. */
@@ -1065,7 +1071,7 @@ done:
   return rc;
 }
 
-int dg_http_push_json(lua_State *L, const dg_request *rq, dg_response *rsp) {
+int dg_http_push_json(lua_State *L, dg_session *s, const dg_request *rq, dg_response *rsp) {
   if (rsp->body.len == 0) {
     lua_pushnil(L);
     return 0;
@@ -1076,14 +1082,13 @@ int dg_http_push_json(lua_State *L, const dg_request *rq, dg_response *rsp) {
   dg_error_setstr(L, "method", rq->method);
   dg_error_setstr(L, "url", rsp->url.data);
   if (rsp->status) dg_error_setint(L, "status", rsp->status);
-  size_t n = rsp->body.len < EXCERPT_MAX ? rsp->body.len : EXCERPT_MAX;
-  dg_error_setlstr(L, "body", rsp->body.data, n);
+  set_body_excerpt(L, s, &rsp->body);
   return -1;
 }
 
 int dg_http_call_json(lua_State *L, dg_session *s, const dg_request *rq) {
   dg_response *rsp = dg_response_newud(L);
-  if (dg_http_perform(L, s, rq, rsp) != 0 || dg_http_push_json(L, rq, rsp) != 0) {
+  if (dg_http_perform(L, s, rq, rsp) != 0 || dg_http_push_json(L, s, rq, rsp) != 0) {
     dg_response_free(rsp);
     return lua_error(L);
   }

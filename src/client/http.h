@@ -105,7 +105,7 @@ void dg_http_call(lua_State *L, dg_session *s, const dg_request *rq);
 ** Decodes rsp->body as JSON and pushes it; an empty body (204) pushes nil.
 ** Returns 0, or -1 with a PROTOCOL Error pushed (naming where the JSON broke).
 */
-int dg_http_push_json(lua_State *L, const dg_request *rq, dg_response *rsp);
+int dg_http_push_json(lua_State *L, dg_session *s, const dg_request *rq, dg_response *rsp);
 
 /*
 ** Appends one entity name to a path: ':' becomes '.', as the Python client does,

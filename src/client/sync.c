@@ -355,7 +355,7 @@ static void next_tmp_name(sync_run *r, char out[64]) {
 /* Replaces the metadata file atomically. Safe inside callbacks. 0 or -1 (stashed). */
 static int write_meta(sync_run *r) {
   if (encode_meta(r)) {
-    stash(r, "IO", "cannot encode %s: out of memory", r->meta_name);
+    stash(r, "OUT_OF_MEMORY", "out of memory encoding %s", r->meta_name);
     return -1;
   }
   char tmp[64];
@@ -441,7 +441,7 @@ static int checkpoint(sync_run *r) {
       }
       if (p->etag) {
         if (!dg_strmap_set(&r->meta, p->name, strlen(p->name), p->etag)) {
-          stash(r, "IO", "not enough memory");
+          stash(r, "OUT_OF_MEMORY", "out of memory");
           return -1;
         }
         r->meta_dirty = 1;
@@ -527,7 +527,7 @@ static int on_part_begin(void *ctx, const dg_multipart_part *part) {
   r->kind = PART_WRITE;
   return 0;
 oom:
-  stash(r, "IO", "not enough memory");
+  stash(r, "OUT_OF_MEMORY", "out of memory");
   return 1;
 }
 
@@ -602,7 +602,7 @@ static int on_part_end(void *ctx) {
   return 0;
 oom:
   unlinkat(r->dir_fd, r->tmp_name, 0);
-  stash(r, "IO", "not enough memory");
+  stash(r, "OUT_OF_MEMORY", "out of memory");
   return 1;
 }
 
@@ -848,7 +848,7 @@ static void load_meta(lua_State *L, sync_run *r) {
     }
     if (dg_buf_add(b, chunk, (size_t)got)) {
       close(fd);
-      dg_error_raise(L, "IO", "cannot read %s: out of memory", r->meta_name);
+      dg_error_raise(L, "OUT_OF_MEMORY", "out of memory reading %s", r->meta_name);
     }
   }
   close(fd);
@@ -859,7 +859,7 @@ static void load_meta(lua_State *L, sync_run *r) {
   meta_reader m = {r, 0, dg_buf_newud(L), dg_buf_newud(L), NULL, 0};
   char err[200];
   int rc = dg_json_parse(b->data ? b->data : "", b->len, &reader, &m, scratch, err, sizeof err);
-  if (m.oom) dg_error_raise(L, "IO", "cannot read %s: out of memory", r->meta_name);
+  if (m.oom) dg_error_raise(L, "OUT_OF_MEMORY", "out of memory reading %s", r->meta_name);
   if (m.bad) dg_error_raise(L, "JSON", "%s %s", r->meta_name, m.bad);
   if (rc) dg_error_raise(L, "JSON", "%s is not valid JSON: %s", r->meta_name, err);
   lua_pop(L, 4);
@@ -867,7 +867,7 @@ static void load_meta(lua_State *L, sync_run *r) {
 
 /* Encodes r->meta as the request body (pushed as a string). Raises on out of memory. */
 static void push_meta_json(lua_State *L, sync_run *r) {
-  if (encode_meta(r)) dg_error_raise(L, "IO", "cannot encode the sync request: out of memory");
+  if (encode_meta(r)) dg_error_oom(L);
   lua_pushlstring(L, r->scratch.data ? r->scratch.data : "{}", r->scratch.len ? r->scratch.len : 2);
 }
 
@@ -955,7 +955,7 @@ int dg_sync_dir(lua_State *L) {
   r->checkpoint_files = (size_t)every;
   if (opts) parse_max_delete(L, r, 13, 5);
   if (!(r->meta_name = strdup(meta_name)) || !(r->mp = malloc(sizeof *r->mp)))
-    return luaL_error(L, "not enough memory");
+    return dg_error_oom(L);
   r->progress = isatty(2);
 
   /* 1. the directory and the lock (a dry run creates nothing) */
@@ -984,7 +984,7 @@ int dg_sync_dir(lua_State *L) {
   dg_http_add_name(path, remote, 1);
   dg_http_add_query(query, "recursive", recursive ? "true" : "false");
   if (ext) dg_http_add_query(query, "ext", ext);
-  if (path->failed || query->failed) return luaL_error(L, "not enough memory");
+  if (path->failed || query->failed) return dg_error_oom(L);
   push_meta_json(L, r);
   size_t body_len;
   const char *body = lua_tolstring(L, -1, &body_len);
@@ -1094,7 +1094,7 @@ int dg_sync_dir(lua_State *L) {
   return 1;
 oom:
   dg_strmap_free(&plan);
-  return luaL_error(L, "not enough memory");
+  return dg_error_oom(L);
 }
 
 /* The session methods of this area (client.c SESSION_AREAS). */

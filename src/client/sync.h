@@ -1,6 +1,6 @@
 /*
-** sync.h: dg:sync_dir, the incremental directory sync (datagrok-api.md 5.2.1,
-** reliability.md "Sync"). Registered as a method of the session metatable.
+** sync.h: dg:sync_dir, the incremental directory sync (docs/protocol.md,
+** "Directory sync"; the promises it keeps: docs/safety.md). Registered as a method of the session metatable.
 */
 #ifndef DG_SYNC_H
 #define DG_SYNC_H

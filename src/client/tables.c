@@ -1,5 +1,5 @@
 /*
-** tables.c: the table operations of the seed client (datagrok-api.md 5.1) as
+** tables.c: the table operations of the seed client (docs/protocol.md, "Tables") as
 ** session methods (see client.c). The download streams into the CSV parser as
 ** it arrives; the upload streams the CSV writer (or a CSV file) as the body.
 */

@@ -23,6 +23,7 @@
 */
 #include "emulator.h"
 #include "owned.h"
+#include "error.h"
 #include "clock.h"
 #include "buf.h"
 #include "core.h"
@@ -334,7 +335,7 @@ static int add_file_segment(lua_State *L, reply *r, const char *path) {
   if (stat(path, &st) || !S_ISREG(st.st_mode))
     return luaL_error(L, "response file %s: %s", path, strerror(errno ? errno : EISDIR));
   segment *s = add_segment(r);
-  if (!s || !(s->file = dup_mem(path, strlen(path)))) return luaL_error(L, "not enough memory");
+  if (!s || !(s->file = dup_mem(path, strlen(path)))) return dg_error_oom(L);
   s->size = (uint64_t)st.st_size;
   return 0;
 }
@@ -389,7 +390,7 @@ static void copy_parts(lua_State *L, int idx, reply *r, const char *boundary) {
       }
     }
     dg_buf_adds(pre, "\r\n");
-    if (pre->failed || add_mem_segment(r, pre->data, pre->len)) luaL_error(L, "not enough memory");
+    if (pre->failed || add_mem_segment(r, pre->data, pre->len)) dg_error_oom(L);
     lua_getfield(L, part, "file");
     lua_getfield(L, part, "body");
     if (lua_type(L, -2) == LUA_TSTRING) {
@@ -397,16 +398,16 @@ static void copy_parts(lua_State *L, int idx, reply *r, const char *boundary) {
     } else if (lua_type(L, -1) == LUA_TSTRING) {
       size_t bl;
       const char *b = lua_tolstring(L, -1, &bl);
-      if (add_mem_segment(r, b, bl)) luaL_error(L, "not enough memory");
+      if (add_mem_segment(r, b, bl)) dg_error_oom(L);
     } else if (!lua_isnil(L, -1)) {
       luaL_error(L, "multipart part %d: body must be a string", (int)i);
     }
-    if (add_mem_segment(r, "\r\n", 2)) luaL_error(L, "not enough memory");
+    if (add_mem_segment(r, "\r\n", 2)) dg_error_oom(L);
     lua_settop(L, part - 1);
   }
   dg_buf_reset(pre);
   dg_buf_printf(pre, "--%s--\r\n", boundary);
-  if (pre->failed || add_mem_segment(r, pre->data, pre->len)) luaL_error(L, "not enough memory");
+  if (pre->failed || add_mem_segment(r, pre->data, pre->len)) dg_error_oom(L);
   dg_buf_free(pre);
   dg_buf_free(hb);
   lua_pop(L, 2);
@@ -470,7 +471,7 @@ static void copy_reply(lua_State *L, int idx, reply *r) {
   if (lua_type(L, -1) == LUA_TSTRING) {
     r->kind = R_FILE;
     if (!(r->file = dup_mem(lua_tostring(L, -1), lua_rawlen(L, -1))))
-      luaL_error(L, "not enough memory");
+      dg_error_oom(L);
     lua_pop(L, 1);
     return;
   }
@@ -480,7 +481,7 @@ static void copy_reply(lua_State *L, int idx, reply *r) {
   if (lua_type(L, -1) == LUA_TSTRING) {
     size_t n;
     const char *b = lua_tolstring(L, -1, &n);
-    if (!(r->body = dup_mem(b, n))) luaL_error(L, "not enough memory");
+    if (!(r->body = dup_mem(b, n))) dg_error_oom(L);
     r->body_len = n;
   } else if (!lua_isnil(L, -1)) {
     luaL_error(L, "response body must be a string");

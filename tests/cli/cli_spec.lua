@@ -65,7 +65,7 @@ describe("datagrok command line", function()
 
   it("reports a datagrok.Error in one line plus traceback and maps its exit code", function()
     local cases = {
-      {"USAGE", 2}, {"CONFIG", 2}, {"AUTH", 3}, {"TIMEOUT", 4}, {"CONNECT", 4},
+      {"USAGE", 2}, {"CONFIG", 2}, {"AUTH", 1}, {"TIMEOUT", 4}, {"CONNECT", 4},
       {"UNSAFE_SYNC", 5}, {"PARTIAL", 6}, {"LOCKED", 7}, {"INTERRUPTED", 130}, {"IO", 1},
     }
     for _, c in ipairs(cases) do

@@ -103,6 +103,20 @@ describe("a server message that echoes the key", function()
   end)
 end)
 
+describe("an answer that is not JSON", function()
+  it("is a PROTOCOL error whose body excerpt is scrubbed of the key and cut at a character boundary", function()
+    local page = "<html><body>Sign in. Your token: " .. e.key .. " " .. ("é"):rep(400) .. "</body></html>"
+    e:fault{prefix = LOOKUP, action = "status", status = 200, body = page}
+    local err = fails(dg.lookup_groups, dg, "Chemists")
+    assert.are.equal("PROTOCOL", err.code)
+    assert.is_nil(err.body:find(e.key, 1, true))
+    assert.matches("Your token: ***", err.body, 1, true)
+    assert.is_true(utf8.len(err.body) ~= nil, "err.body is cut inside a UTF-8 character")
+    assert.is_true(#err.body < #page)
+    assert.is_nil(leaks.find(err, e.key))
+  end)
+end)
+
 describe("status faults", function()
   it("send Retry-After as an IMF-fixdate with retry_after_date", function()
     e:fault{prefix = LOOKUP, action = "status", status = 503, retry_after_date = 60}

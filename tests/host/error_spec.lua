@@ -25,7 +25,7 @@ describe("datagrok.Error", function()
 
   it("maps codes and statuses to exit codes", function()
     local cases = {
-      {{"USAGE"}, 2}, {{"CONFIG"}, 2}, {{"AUTH"}, 3}, {{"HTTP_401", status = 401}, 3},
+      {{"USAGE"}, 2}, {{"CONFIG"}, 2}, {{"AUTH"}, 1}, {{"RETRIES_EXHAUSTED"}, 1}, {{"OUT_OF_MEMORY"}, 1}, {{"HTTP_401", status = 401}, 3},
       {{"API_ERROR", status = 403}, 3}, {{"HTTP_429", status = 429}, 4}, {{"HTTP_502", status = 502}, 4},
       {{"TIMEOUT"}, 4}, {{"CONNECT"}, 4}, {{"UNSAFE_SYNC"}, 5}, {{"PARTIAL"}, 6}, {{"LOCKED"}, 7},
       {{"INTERRUPTED"}, 130}, {{"API_ERROR", status = 200, api_code = 403}, 3},

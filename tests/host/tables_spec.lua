@@ -178,6 +178,8 @@ describe("tables and files", function()
     for _, entry in ipairs(top) do assert.is_nil(entry.path:find("/assays/", 1, true)) end
     local sub = dg.files:list("System:DemoFiles", "up")
     assert.equal(2, #sub)
+    -- the session method with the connector alone lists the top (dir and recursive optional)
+    assert.same(top, dg:list_files("System:DemoFiles"))
 
     assert.is_true(dg.files:delete("System:DemoFiles", "up/blob.bin"))
     local ok = pcall(dg.download_file, dg, "System:DemoFiles", "up/blob.bin")

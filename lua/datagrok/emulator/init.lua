@@ -115,6 +115,10 @@ function Server:control(req)
       end
     end
     if f.message ~= nil and type(f.message) ~= "string" then reply.bad_request("fault.message must be a string") end
+    if f.body ~= nil and type(f.body) ~= "string" then reply.bad_request("fault.body must be a string") end
+    if f.content_type ~= nil and type(f.content_type) ~= "string" then
+      reply.bad_request("fault.content_type must be a string")
+    end
     if f.api_error_header ~= nil and type(f.api_error_header) ~= "boolean" then
       reply.bad_request("fault.api_error_header must be true or false")
     end
@@ -131,6 +135,7 @@ function Server:control(req)
       prefix = f.prefix, method = f.method and f.method:upper(), count = math.tointeger(f.count) or 1,
       action = f.action, status = f.status, retry_after = f.retry_after,
       retry_after_date = f.retry_after_date, location = f.location, message = f.message,
+      body = f.body, content_type = f.content_type,
       api_error_header = f.api_error_header ~= false,
       stall_seconds = math.tointeger(f.stall_seconds) or 30,
       after_bytes = f.after_bytes and math.tointeger(f.after_bytes),
@@ -229,7 +234,10 @@ M.http_date = http_date
 --- Applies an armed fault to the response of the real handler (status and redirect
 -- faults replace it).
 local function with_fault(f, run)
-  if f.action == "status" then
+  if f.action == "status" and f.body then
+    -- a raw answer: the body as given (an HTML login page, a bare JSON value ...)
+    return { status = f.status, headers = { ["Content-Type"] = f.content_type or "text/html" }, body = f.body }
+  elseif f.action == "status" then
     local r = reply.api_error(f.status, f.message or ("injected fault: status %d"):format(f.status))
     if not f.api_error_header then r.headers["api-error"] = nil end
     if f.retry_after then r.headers["Retry-After"] = tostring(math.tointeger(f.retry_after) or f.retry_after) end
