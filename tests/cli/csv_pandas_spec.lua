@@ -1,11 +1,22 @@
--- The CSV parser and writer against pandas itself (python3 with pandas, when
--- installed): the same input must give the same names, types and values as
--- pandas.read_csv, and the same values must be written byte for byte as
--- pandas' DataFrame.to_csv(index=False). Divergences that are by design
--- (src/csv.h) are mapped: pandas turns an int or bool column with missing
--- values into float64/object, where the DataFrame keeps int/bool.
+-- The CSV parser and writer against pandas.
+--
+-- Always (no Python needed): every input in tests/fixtures/csv/in/ is read by
+-- the DataFrame and written back with to_csv(); the bytes must equal what real
+-- pandas wrote for it (read_csv(...).to_csv(index=False), committed in
+-- tests/fixtures/csv/pandas/ by tests/fixtures/csv/make_fixtures.py), and the
+-- column names, row count and types must match the recorded pandas dtypes.
+--
+-- When python3 with pandas is installed, also against pandas live: the same
+-- input must give the same names, types and values as pandas.read_csv, and
+-- the same values must be written byte for byte as pandas'
+-- DataFrame.to_csv(index=False). Divergences that are by design (src/csv.h)
+-- are mapped: pandas turns an int or bool column with missing values into
+-- float64/object, where the DataFrame keeps int/bool, and integers beyond
+-- int64 into uint64/object, where the DataFrame makes floats.
 local emulator = require "emulator"
 local BIN = assert(os.getenv("DATAGROK_BIN"), "DATAGROK_BIN is not set")
+local SOURCE = os.getenv("DATAGROK_SOURCE_DIR") or "."
+local FIXTURES = SOURCE .. "/tests/fixtures/csv"
 local sh_quote, read, write = emulator.shell_quote, emulator.read_file, emulator.write_file
 
 local function find_python()
@@ -61,13 +72,21 @@ for j, name in enumerate(df.columns):
     kind = str(s.dtype)
     vals = [None if pd.isna(v) else v for v in s.tolist()]
     present = [v for v in vals if v is not None]
+    cells = raw[raw.columns[j]].tolist()
+    texts = [v for v in cells if not pd.isna(v)]
+    all_int = bool(texts) and all(INT.match(x) for x in texts)
+    fits = all_int and all(-2**63 <= int(x) < 2**63 for x in texts)
     if kind == "int64": t = "int"
     elif kind == "bool": t = "bool"
-    elif kind == "float64":
-        texts = [v for v in raw[raw.columns[j]].tolist() if not pd.isna(v)]
-        t = "int" if texts and all(INT.match(x) for x in texts) else "float"
-        if t == "int":  # an int column with missing values: exact values from the text
-            vals = [None if pd.isna(x) else int(x) for x in raw[raw.columns[j]].tolist()]
+    elif kind == "float64" and fits:
+        # an int column with missing values: exact values from the text
+        t = "int"
+        vals = [None if pd.isna(x) else int(x) for x in cells]
+    elif kind == "float64": t = "float"
+    elif kind == "uint64" or (kind == "object" and all_int):
+        # integers beyond int64: a float column (pandas: uint64 or object)
+        t = "float"
+        vals = [None if pd.isna(x) else float(x) for x in cells]
     elif kind == "object" and present and all(isinstance(v, bool) for v in present): t = "bool"
     else: t = "string"
     out = []
@@ -139,30 +158,119 @@ local function generated_csv(rows)
   return table.concat(out, "\n") .. "\n"
 end
 
-describe("CSV against pandas", function()
+-- Fixtures: the inputs, pandas' outputs and dtypes (tests/fixtures/csv/make_fixtures.py).
+local META = emulator.json.decode(assert(read(FIXTURES .. "/pandas/dtypes.json"),
+  "tests/fixtures/csv/pandas/dtypes.json is missing"))
+
+local function fixture_cases()
+  local names = {}
+  local p = io.popen("ls " .. sh_quote(FIXTURES .. "/in"))
+  for line in p:lines() do
+    local case = line:match("^(.+)%.csv$")
+    if case then names[#names + 1] = case end
+  end
+  p:close()
+  table.sort(names)
+  return names
+end
+local CASES = fixture_cases()
+
+-- pandas dtype -> DataFrame type (src/csv.h: Int64 and boolean are pandas' nullable
+-- int and bool, which the DataFrame's int and bool columns are)
+local TYPE_OF_DTYPE = { int64 = "int", Int64 = "int", float64 = "float", bool = "bool",
+  boolean = "bool", object = "string" }
+
+-- Reads each named input with the DataFrame and writes to_csv() to OUT/<case>.csv and
+-- the row count, types and names to OUT/<case>.types (or the error to OUT/<case>.err).
+local ROUND_TRIP_LUA = [=[
+local dg = require "datagrok"
+local in_dir, out_dir = arg[1], arg[2]
+local function put(path, text)
+  local f = assert(io.open(path, "wb"))
+  f:write(text)
+  f:close()
+end
+for i = 3, #arg do
+  local case = arg[i]
+  local ok, err = pcall(function()
+    local df = dg.read_csv(in_dir .. "/" .. case .. ".csv")
+    put(out_dir .. "/" .. case .. ".csv", df:to_csv())
+    local lines = { tostring(#df) }
+    local names, types = df:names(), df:types()
+    for j = 1, #names do lines[#lines + 1] = types[j] .. "\t" .. names[j] end
+    put(out_dir .. "/" .. case .. ".types", table.concat(lines, "\n") .. "\n")
+  end)
+  if not ok then put(out_dir .. "/" .. case .. ".err", tostring(err)) end
+end
+]=]
+
+-- "line N: ours | pandas" for the first line where two texts differ.
+local function first_difference(ours, theirs)
+  local n = 1
+  local i = 1
+  while i <= #ours and i <= #theirs and ours:byte(i) == theirs:byte(i) do
+    if ours:byte(i) == 10 then n = n + 1 end
+    i = i + 1
+  end
+  local function line_at(s)
+    local from = i
+    while from > 1 and s:byte(from - 1) ~= 10 do from = from - 1 end
+    return ("%q"):format(s:sub(from, (s:find("\n", i, true) or #s + 1) - 1))
+  end
+  return ("byte %d, line %d: ours %s, pandas %s"):format(i, n, line_at(ours), line_at(theirs))
+end
+
+describe("CSV against pandas' committed output", function()
+  local out = tmp .. "/fixtures"
+
+  setup(function()
+    os.execute("mkdir -p " .. sh_quote(out))
+    write(tmp .. "/round_trip.lua", ROUND_TRIP_LUA)
+    local args = {}
+    for i, case in ipairs(CASES) do args[i] = sh_quote(case) end
+    run(sh_quote(BIN) .. " " .. sh_quote(tmp .. "/round_trip.lua") .. " " .. sh_quote(FIXTURES .. "/in")
+      .. " " .. sh_quote(out) .. " " .. table.concat(args, " "))
+  end)
+
+  it("has pandas' output for every input and no output without an input", function()
+    assert.is_true(#CASES >= 20, "only " .. #CASES .. " inputs in tests/fixtures/csv/in")
+    local recorded = {}
+    for case in pairs(META.cases) do recorded[#recorded + 1] = case end
+    table.sort(recorded)
+    assert.are.same(CASES, recorded)
+    assert.is_string(META.pandas)
+  end)
+
+  for _, case in ipairs(CASES) do
+    it("reads and writes " .. case .. ".csv as pandas does", function()
+      local err = read(out .. "/" .. case .. ".err")
+      assert.is_nil(err, case .. ": " .. tostring(err))
+      local theirs = assert(read(FIXTURES .. "/pandas/" .. case .. ".csv"), "no pandas output for " .. case)
+      local ours = assert(read(out .. "/" .. case .. ".csv"), "no output for " .. case)
+      assert.is_true(ours == theirs, case .. ": the CSV differs from pandas' at " .. first_difference(ours, theirs))
+      -- names, row count and types against pandas' dtypes
+      local lines = {}
+      for line in assert(read(out .. "/" .. case .. ".types")):gmatch("[^\n]+") do lines[#lines + 1] = line end
+      local meta = assert(META.cases[case], "no dtypes recorded for " .. case)
+      assert.are.equal(meta.rows, tonumber(lines[1]), case .. ": rows")
+      local want, got = {}, {}
+      for j, col in ipairs(meta.columns) do
+        local t = assert(TYPE_OF_DTYPE[col.dtype], case .. ": unknown pandas dtype " .. tostring(col.dtype))
+        want[j] = t .. "\t" .. col.name
+        got[j] = lines[j + 1]
+      end
+      got[#meta.columns + 1] = lines[#meta.columns + 2]
+      assert.are.same(want, got, case .. ": types and names")
+    end)
+  end
+end)
+
+describe("CSV against pandas (live, when installed)", function()
   it("infers the same names, types and values as pandas.read_csv", function()
     if not PY then return pending("python3 with pandas is not installed") end
-    local cases = {
-      basic = "a,b,c,d\n1,1.5,true,x\n2,-0.1,False,y\n",
-      quoting = 'id,text\n1,"a,b"\n2,"say ""hi"""\n3,"two\nlines"\n4,""\n',
-      line_ends = "a,b\r\n1,x\r\n2,y\r\n3,z",
-      bom = "\239\187\191a,b\n1,2\n",
-      blanks = "\n\na,b\n1,2\n\n  \n3\n,\n",
-      na = "x,y\nNA,1\nnan,2\nN/A,3\nNULL,4\n#N/A,5\n<NA>,6\n-nan,7\n\"NaN\",8\nnull,9\n,10\n",
-      numbers = "i,f,g\n 1,1e5,inf\n+2,.5,-Infinity\n007,-1.E-3,1e-400\n-0,1e308,nan\n",
-      floats = "f\n0.1\n1e-300\n5e-324\n2.2250738585072014e-308\n1.7976931348623157e308\n"
-        .. "0.30000000000000004\n123456789.123456789\n",
-      mixed = "a,b,c,d\n1,1.50,true,1\n2,x,1,2.5\n007,3,False,3\n",
-      bools = "b,c\ntrue,TRUE\nFalse,false\ntRuE,fAlSe\n",
-      names = "a,a,a.1,,b\n1,2,3,4,5\n",
-      int_missing = "a,b\n1,\n,x\n3,y\n",
-      bool_missing = "a,b\ntrue,1\n,2\nfalse,3\n",
-      all_missing = "a,b\n,1\n,2\n",
-      header_only = "a,b\n",
-      int64 = "a\n9223372036854775807\n-9223372036854775808\n",
-      strings = "s\n ab\nba \n'q'\n1 2\n1_000\n0x10\n１\n",
-      generated = generated_csv(2000),
-    }
+    -- the committed inputs, and a larger generated table
+    local cases = { generated_2000 = generated_csv(2000) }
+    for _, case in ipairs(CASES) do cases[case] = read(FIXTURES .. "/in/" .. case .. ".csv") end
     local names = {}
     for k in pairs(cases) do names[#names + 1] = k end
     table.sort(names)
@@ -268,6 +376,21 @@ print("same")
       .. f("r.txt") .. " " .. f("r.hex"))
     assert.equal("same\n", run(PY .. " " .. f("floats.py") .. " " .. f("w.csv") .. " " .. f("w.hex")
       .. " " .. f("r.txt") .. " " .. f("r.hex") .. " || true"))
+  end)
+
+  it("finds the committed fixtures to be what the installed pandas writes", function()
+    if not PY then return pending("python3 with pandas is not installed") end
+    local version = run(PY .. " -c 'import pandas; print(pandas.__version__)'"):match("[^\n]+")
+    if version ~= META.pandas then
+      return pending(("pandas %s is installed, the fixtures were made with %s"):format(version, META.pandas))
+    end
+    run(PY .. " " .. sh_quote(FIXTURES .. "/make_fixtures.py") .. " " .. sh_quote(tmp .. "/regen"))
+    for _, case in ipairs(CASES) do
+      assert.are.equal(read(FIXTURES .. "/pandas/" .. case .. ".csv"), read(tmp .. "/regen/" .. case .. ".csv"),
+        case .. ": the committed pandas output is stale (rerun make_fixtures.py)")
+    end
+    local regen = emulator.json.decode(read(tmp .. "/regen/dtypes.json"))
+    assert.are.same(META.cases, regen.cases)
   end)
 
   it("cleans up", function()

@@ -64,7 +64,7 @@ describe("exit codes", function()
   end)
 
   it("is 130 when interrupted during a stalled request, at once", function()
-    e:fault{prefix = "/public/v1/groups/lookup", count = 1, action = "stall", stall_seconds = 20}
+    e:fault{prefix = "/public/v1/groups/lookup", count = 1, action = "stall", stall_seconds = 30}
     local script = proc.write_temp([[require("datagrok").connect():lookup_groups("x")]], ".lua")
     local t0 = os.time()
     local inner = ("%s %s & pid=$!; sleep 1; kill -INT $pid; wait $pid"):format(
@@ -73,7 +73,8 @@ describe("exit codes", function()
     os.remove(script)
     assert.are.equal(130, r.code)
     assert.matches("INTERRUPTED", r.stderr)
-    assert.is_true(os.time() - t0 < 6)
+    -- at once: long before the 30 s stall ends; generous for a loaded machine
+    assert.is_true(os.time() - t0 < 12, "took " .. (os.time() - t0) .. " s")
   end)
 
   it("is 1 for an API error the script did not handle", function()
