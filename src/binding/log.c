@@ -4,7 +4,9 @@
 #include "log.h"
 #include "userdata.h"
 
+#include <fcntl.h>
 #include <lauxlib.h>
+#include <unistd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -97,10 +99,12 @@ static int l_set_file(lua_State *L) {
   FILE *f = NULL;
   if (!lua_isnoneornil(L, 1)) {
     const char *path = luaL_checkstring(L, 1);
-    mode_t old = umask(077);
-    f = fopen(path, "a");
-    umask(old);
-    if (!f) return luaL_fileresult(L, 0, path);
+    /* created 0600 without touching the process umask (other threads may be creating files) */
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0 || !(f = fdopen(fd, "a"))) {
+      if (fd >= 0) close(fd);
+      return luaL_fileresult(L, 0, path);
+    }
   }
   if (s->file) fclose(s->file);
   s->file = f;

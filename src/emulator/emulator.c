@@ -25,6 +25,7 @@
 #include "owned.h"
 #include "error.h"
 #include "clock.h"
+#include "longopt.h"
 #include "buf.h"
 #include "core.h"
 #include "embedded.h"
@@ -1167,44 +1168,36 @@ int dg_emulator_command(int argc, char **argv, const char *progname) {
   dg_emulator_opts o;
   memset(&o, 0, sizeof o);
   o.use_env = 1;
+  enum { E_PORT, E_DATA, E_KEY, E_TLS_CERT, E_TLS_KEY, E_DEMO, E_FAULTS, E_HELP };
+  static const dg_longopt opts[] = {
+    {"--port", 1, E_PORT}, {"--data", 1, E_DATA}, {"--key", 1, E_KEY},
+    {"--tls-cert", 1, E_TLS_CERT}, {"--tls-key", 1, E_TLS_KEY}, {"--demo", 0, E_DEMO},
+    {"--faults", 0, E_FAULTS}, {"--help", 0, E_HELP}, {NULL, 0, 0}};
   for (int i = 1; i < argc; i++) {
-    const char *a = argv[i];
-    const char *val = NULL;
-    const char *eq = strchr(a, '=');
-    size_t nlen = eq ? (size_t)(eq - a) : strlen(a);
-    int takes = (nlen == 6 && strncmp(a, "--port", 6) == 0) ||
-                (nlen == 6 && strncmp(a, "--data", 6) == 0) ||
-                (nlen == 5 && strncmp(a, "--key", 5) == 0) ||
-                (nlen == 10 && strncmp(a, "--tls-cert", 10) == 0) ||
-                (nlen == 9 && strncmp(a, "--tls-key", 9) == 0);
-    if (takes) {
-      if (eq) val = eq + 1;
-      else if (i + 1 < argc) val = argv[++i];
-      else return emulate_usage(stderr, progname, "missing value for", a);
-      if (a[2] == 'p') {
+    const char *a = argv[i], *val;
+    int id = dg_longopt_match(opts, argc, argv, &i, &val);
+    switch (id) {
+      case E_PORT: {
         char *end;
         long p = strtol(val, &end, 10);
         if (!*val || *end || p < 0 || p > 65535)
           return emulate_usage(stderr, progname, "--port needs a number 0..65535, not", val);
         o.port = (int)p;
-      } else if (a[2] == 'd') {
-        o.data_dir = val;
-      } else if (a[2] == 't') {
-        if (a[6] == 'c') o.tls_cert = val;
-        else o.tls_key = val;
-      } else {
+        break;
+      }
+      case E_DATA: o.data_dir = val; break;
+      case E_KEY:
         if (!*val) return emulate_usage(stderr, progname, "--key must not be empty", NULL);
         o.key = val;
-      }
-    } else if (strcmp(a, "--demo") == 0) {
-      o.demo = 1;
-    } else if (strcmp(a, "--faults") == 0) {
-      o.faults = 1;
-    } else if (strcmp(a, "--help") == 0) {
-      emulate_usage(stdout, progname, NULL, NULL);
-      return 0;
-    } else {
-      return emulate_usage(stderr, progname, "unrecognized argument", a);
+        break;
+      case E_TLS_CERT: o.tls_cert = val; break;
+      case E_TLS_KEY: o.tls_key = val; break;
+      case E_DEMO: o.demo = 1; break;
+      case E_FAULTS: o.faults = 1; break;
+      case E_HELP: emulate_usage(stdout, progname, NULL, NULL); return 0;
+      case DG_LONGOPT_MISSING: return emulate_usage(stderr, progname, "missing value for", a);
+      case DG_LONGOPT_EXTRA: return emulate_usage(stderr, progname, "takes no value:", a);
+      default: return emulate_usage(stderr, progname, "unrecognized argument", a);
     }
   }
   if ((o.tls_cert != NULL) != (o.tls_key != NULL))

@@ -9,6 +9,7 @@
 #include "error.h"
 #include "host.h"
 #include "log.h"
+#include "longopt.h"
 #include "repl.h"
 
 #include <lauxlib.h>
@@ -71,6 +72,16 @@ static int usage_error(const char *fmt, const char *arg) {
   return -1;
 }
 
+/* The long options before the script. */
+enum { OPT_HELP, OPT_VERSION, OPT_EMULATE, OPT_LOG_LEVEL, OPT_LOG_FILE };
+static const dg_longopt long_options[] = {
+  {"--help", 0, OPT_HELP},
+  {"--version", 0, OPT_VERSION},
+  {"--emulate", 0, OPT_EMULATE},
+  {"--log-level", 1, OPT_LOG_LEVEL},
+  {"--log-file", 1, OPT_LOG_FILE},
+  {NULL, 0, 0}};
+
 /*
 ** Parses options up to the script. Returns 0, 1 for --help/--version (done),
 ** -1 on a usage error (already reported).
@@ -83,20 +94,19 @@ static int parse_args(options *o) {
     if (a[0] != '-') break;                       /* the script */
     if (strcmp(a, "-") == 0) break;               /* stdin as the script */
     if (strcmp(a, "--") == 0) { i++; break; }
-    if (strcmp(a, "--help") == 0) { fputs(usage_text, stdout); return 1; }
-    if (strcmp(a, "--version") == 0) { print_version(); return 1; }
-    if (strcmp(a, "--emulate") == 0) { o->emulate = 1; continue; }
-    if (strncmp(a, "--log-level", 11) == 0 || strncmp(a, "--log-file", 10) == 0) {
-      const char **dst = a[6] == 'l' ? &o->log_level : &o->log_file;
-      const char *eq = strchr(a, '=');
-      size_t n = eq ? (size_t)(eq - a) : strlen(a);
-      if (n != (a[6] == 'l' ? 11u : 10u)) return usage_error("unrecognized option '%s'", a);
-      if (eq) *dst = eq + 1;
-      else if (i + 1 < o->argc) *dst = argv[++i];
-      else return usage_error("'%s' needs an argument", a);
-      continue;
+    if (a[1] == '-') {
+      const char *val;
+      switch (dg_longopt_match(long_options, o->argc, argv, &i, &val)) {
+        case OPT_HELP: fputs(usage_text, stdout); return 1;
+        case OPT_VERSION: print_version(); return 1;
+        case OPT_EMULATE: o->emulate = 1; continue;
+        case OPT_LOG_LEVEL: o->log_level = val; continue;
+        case OPT_LOG_FILE: o->log_file = val; continue;
+        case DG_LONGOPT_MISSING: return usage_error("'%s' needs an argument", a);
+        case DG_LONGOPT_EXTRA: return usage_error("'%s' takes no argument", a);
+        default: return usage_error("unrecognized option '%s'", a);
+      }
     }
-    if (a[1] == '-') return usage_error("unrecognized option '%s'", a);
     switch (a[1]) {
       case 'i': if (a[2]) return usage_error("unrecognized option '%s'", a);
         o->interactive = o->version = 1; break;
@@ -166,8 +176,11 @@ static int run_exec_options(lua_State *L, const options *o) {
   int last = o->script ? o->script : o->argc;
   for (int i = 1; i < last; i++) {
     const char *a = o->argv[i];
-    if (strcmp(a, "--log-level") == 0 || strcmp(a, "--log-file") == 0) { i++; continue; }
-    if (strcmp(a, "--emulate") == 0) continue;
+    if (a[0] == '-' && a[1] == '-') { /* a long option (parse_args checked it): skip its value */
+      const char *val;
+      dg_longopt_match(long_options, o->argc, o->argv, &i, &val);
+      continue;
+    }
     if (a[0] != '-' || (a[1] != 'e' && a[1] != 'l')) continue;
     const char *val = a[2] ? a + 2 : o->argv[++i];
     int code;

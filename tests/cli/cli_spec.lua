@@ -87,7 +87,10 @@ describe("datagrok command line", function()
   end)
 
   it("rejects a bad flag with usage and exit 2", function()
-    for _, args in ipairs({{"--bogus"}, {"-x"}, {"-e"}, {"--log-level", "loud", "-e", ""}}) do
+    for _, args in ipairs({{"--bogus"}, {"-x"}, {"-e"}, {"--log-level", "loud", "-e", ""},
+                           -- long options match by whole name, and flags take no value
+                           {"--log-levelx", "debug", "-e", ""}, {"--log-filex=f", "-e", ""},
+                           {"--emulate=1", "-e", ""}, {"--helpme"}, {"--versions"}, {"--log-file"}}) do
       local r = proc.run(args)
       assert.are.equal(2, r.code, table.concat(args, " "))
       assert.matches("usage: datagrok", r.stderr)

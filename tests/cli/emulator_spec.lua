@@ -24,7 +24,9 @@ end
 describe("datagrok emulate", function()
   describe("command line", function()
     it("exits 2 with the usage on stderr for a bad flag", function()
-      for _, args in ipairs({ "--bogus", "--port abc", "--port", "--port 70000", "--key ''", "extra" }) do
+      for _, args in ipairs({ "--bogus", "--port abc", "--port", "--port 70000", "--key ''", "extra",
+                              "--portx 1", "--demo=yes", "--dataa /tmp", "--tls-certificate x",
+                              "--faults=1" }) do
         local code, out, err = run(q(BIN) .. " emulate " .. args)
         assert.equal(2, code, args)
         assert.equal("", out, args)
