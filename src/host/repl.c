@@ -10,11 +10,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <lauxlib.h>
-#include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/select.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -23,12 +23,62 @@
 #define HISTORY_MAX 1000
 
 static lua_State *completion_state; /* the state whose globals are completed */
-static sigjmp_buf line_jump;        /* Ctrl-C at the prompt jumps back here */
-static volatile sig_atomic_t in_readline;
+
+/* The line reader's state (one prompt at a time, on the main thread). */
+static volatile sig_atomic_t prompt_sigint; /* Ctrl-C arrived while waiting for input */
+static char *line_read;                      /* the line handed over by libedit (malloc'd) */
+static int line_done;                        /* a line (or end of input) arrived */
 
 static void on_prompt_sigint(int sig) {
   (void)sig;
-  if (in_readline) siglongjmp(line_jump, 1);
+  prompt_sigint = 1;
+}
+
+static void take_line(char *line) {
+  line_read = line;
+  line_done = 1;
+  rl_callback_handler_remove();
+}
+
+/*
+** Reads one line through libedit's callback interface: the program waits in
+** select(2), so Ctrl-C only sets a flag that is checked between reads, and
+** nothing ever jumps out of libedit. Returns the line (malloc'd; the caller
+** frees it), or NULL at the end of input or when Ctrl-C cancelled the line
+** (*interrupted is then set and the typed text is dropped).
+*/
+static char *read_line(const char *prompt, int *interrupted) {
+  struct sigaction sa, old;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_prompt_sigint; /* no SA_RESTART: select returns with EINTR */
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, &old);
+  prompt_sigint = 0;
+  line_done = 0;
+  line_read = NULL;
+  *interrupted = 0;
+  rl_callback_handler_install(prompt, take_line);
+  while (!line_done) {
+    fd_set fds;
+    FD_ZERO(&fds);
+    FD_SET(STDIN_FILENO, &fds);
+    int r = select(STDIN_FILENO + 1, &fds, NULL, NULL, NULL);
+    if (prompt_sigint) {
+      *interrupted = 1;
+      break;
+    }
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      break; /* stdin is gone: the end of input */
+    }
+    rl_callback_read_char();
+  }
+  if (!line_done) {
+    rl_replace_line("", 0); /* the cancelled text must not come back with the next prompt */
+    rl_callback_handler_remove();
+  }
+  sigaction(SIGINT, &old, NULL);
+  return line_read;
 }
 
 /* Builds the history path, creating its directory (0700). Returns 0 on success. */
@@ -161,28 +211,18 @@ int dg_repl(lua_State *L, const char *progname) {
   if (lua_pcall(L, 1, 1, 0) == LUA_OK) lua_setglobal(L, "datagrok");
   else lua_pop(L, 1);
 
-  struct sigaction sa, old;
-  memset(&sa, 0, sizeof sa);
-  sa.sa_handler = on_prompt_sigint;
-  sigemptyset(&sa.sa_mask);
-
   char *chunk = NULL;   /* the multi-line buffer being collected */
   for (;;) {
-    sigaction(SIGINT, &sa, &old);
-    if (sigsetjmp(line_jump, 1)) {
+    int interrupted;
+    char *line = read_line(chunk ? PROMPT2 : PROMPT, &interrupted);
+    if (interrupted) {
       /* Ctrl-C: drop the line (and a pending multi-line chunk) */
-      in_readline = 0;
       fputs("\n", stdout);
       fflush(stdout);
       free(chunk);
       chunk = NULL;
-      rl_reset_terminal(NULL);
       continue;
     }
-    in_readline = 1;
-    char *line = readline(chunk ? PROMPT2 : PROMPT);
-    in_readline = 0;
-    sigaction(SIGINT, &old, NULL);
     if (!line) {
       if (chunk) { free(chunk); chunk = NULL; }
       fputs("\n", stdout);
