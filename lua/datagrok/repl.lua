@@ -1,5 +1,7 @@
 --- The REPL's Lua half: pretty-printing results, tab completion candidates and
 -- the history filter. Called from src/repl.c.
+local core = require "datagrok.core"
+
 local M = {}
 
 local MAX_ITEMS = 20      -- array items shown before "... N more"
@@ -20,15 +22,7 @@ end
 local function scalar(v)
   local t = type(v)
   if t == "string" then return quote(v) end
-  if math.type(v) == "float" then
-    if v ~= v then return "nan" end
-    if v == math.huge then return "inf" end
-    if v == -math.huge then return "-inf" end
-    local s = string.format("%.14g", v)
-    if tonumber(s) ~= v then s = string.format("%.17g", v) end
-    if not s:find("[%.eEn]") then s = s .. ".0" end
-    return s
-  end
+  if t == "number" then return core.format_number(v) end
   return tostring(v)
 end
 

@@ -3,6 +3,7 @@
 ** the version (checked against the Lua half's), random UUIDs, terminals.
 */
 #include "core.h"
+#include "numfmt.h"
 
 #include <lauxlib.h>
 #include <openssl/rand.h>
@@ -28,6 +29,20 @@ static int l_uuid4(lua_State *L) {
   return 1;
 }
 
+/*
+** core.format_number(x) -> string: an integer in decimal, a float as Python's
+** repr writes it (0.1, 3.0, 1e+16, 5e-324, inf, nan): the formatter the CSV
+** writer and the JSON encoder use (base/numfmt.h).
+*/
+static int l_format_number(lua_State *L) {
+  char s[32];
+  size_t n;
+  if (lua_isinteger(L, 1)) n = dg_fmt_int((int64_t)lua_tointeger(L, 1), s);
+  else n = dg_fmt_double((double)luaL_checknumber(L, 1), s);
+  lua_pushlstring(L, s, n);
+  return 1;
+}
+
 /* core.isatty(fd) -> boolean */
 static int l_isatty(lua_State *L) {
   lua_pushboolean(L, isatty((int)luaL_checkinteger(L, 1)));
@@ -35,7 +50,8 @@ static int l_isatty(lua_State *L) {
 }
 
 int luaopen_datagrok_core(lua_State *L) {
-  static const luaL_Reg funcs[] = {{"uuid4", l_uuid4}, {"isatty", l_isatty}, {NULL, NULL}};
+  static const luaL_Reg funcs[] = {{"uuid4", l_uuid4}, {"isatty", l_isatty}, {"format_number", l_format_number},
+                                   {NULL, NULL}};
   luaL_newlib(L, funcs);
   lua_pushstring(L, DATAGROK_VERSION);
   lua_setfield(L, -2, "VERSION");

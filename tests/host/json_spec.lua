@@ -31,6 +31,9 @@ describe("datagrok.json", function()
 
   it("encodes floats in shortest round-trip form, keeping them floats", function()
     assert.are.equal("[0.1,1e-300,3.0,-2.5,1e+16]", json.encode({0.1, 1e-300, 3.0, -2.5, 1e16}))
+    -- exactly what Python's json.dumps writes (float repr), where %.17g would differ
+    assert.are.equal("[5e-324,1000000000000000.0,1e+22,0.3,1.7976931348623157e+308,-0.0]",
+      json.encode({5e-324, 1e15, 1e22, 0.3, 1.7976931348623157e308, -0.0}))
     for _, x in ipairs({0.1, 1 / 3, 1e-300, 123456.789, 2^60 + 0.0}) do
       local back = json.decode(json.encode({x}))[1]
       assert.are.equal(x, back)

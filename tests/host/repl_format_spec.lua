@@ -1,4 +1,4 @@
--- The REPL's Lua half under stock lua5.4: pretty printing, completion, history filter.
+-- The REPL's Lua half inside the binary: pretty printing, completion, history filter.
 local repl = require "datagrok.repl"
 
 describe("repl.format", function()
@@ -6,6 +6,13 @@ describe("repl.format", function()
     assert.are.equal("2", repl.format(2))
     assert.are.equal("2.0", repl.format(2.0))
     assert.are.equal("0.1", repl.format(0.1))
+    -- the one shortest round-trip formatter of CSV and JSON: Python's repr
+    assert.are.equal("1e+16", repl.format(1e16))
+    assert.are.equal("1000000000000000.0", repl.format(1e15))
+    assert.are.equal("5e-324", repl.format(5e-324))
+    assert.are.equal("-0.0", repl.format(-0.0))
+    assert.are.equal("9007199254740993", repl.format(9007199254740993))
+    assert.are.equal(require("datagrok.json").encode(0.3), repl.format(0.3))
     assert.are.equal('"a\\nb"', repl.format("a\nb"))
     assert.are.equal("nil", repl.format(nil))
     assert.are.equal("true", repl.format(true))
