@@ -1,5 +1,5 @@
 /*
-** csv_fuzz.c: libFuzzer target for the CSV parser and writer (src/csv.c).
+** csv_fuzz.c: libFuzzer target for the CSV parser and writer (src/codec/csv.c).
 ** Input layout: byte 0 picks the chunk size (1..256), the rest is CSV fed in
 ** chunks of that size. Checks: a parse either fails with a message and a place
 ** or gives a well-formed frame; writing that frame and parsing the text again

@@ -1,11 +1,10 @@
 /*
-** multipart_fuzz.c: libFuzzer target for the multipart parser (src/multipart.c).
+** multipart_fuzz.c: libFuzzer target for the multipart parser (src/codec/multipart.c).
 ** Input layout: byte 0 picks the chunk size (1..256), then a Content-Type line
 ** ending in '\n', then the body. The body is fed in chunks; the callbacks check
 ** the parser's invariants (part indexes increase, data only inside a part).
-** For coverage feedback inside the core library, configure with
-**   CC=clang cmake -DDATAGROK_FUZZ=ON -DCMAKE_C_FLAGS=-fsanitize=fuzzer-no-link,address,undefined
-** then: build/multipart_fuzz -max_len=4096 CORPUS_DIR
+** Built by tests/fuzz/run (CC=clang, -DDATAGROK_FUZZ=ON), linking only the base
+** and codec libraries; then: build-fuzz/multipart_fuzz -max_len=4096 CORPUS_DIR
 */
 #include "multipart.h"
 
