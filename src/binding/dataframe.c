@@ -536,6 +536,20 @@ static size_t check_names(lua_State *L, int arg) {
   return (size_t)n;
 }
 
+/* A string held by a Lua table, for sorting in C. */
+typedef struct {
+  const char *s;
+  size_t len;
+} name_ref;
+
+/* Byte order, as Lua's < compares strings in the C locale. */
+static int cmp_name_ref(const void *a, const void *b) {
+  const name_ref *x = a, *y = b;
+  size_t n = x->len < y->len ? x->len : y->len;
+  int c = memcmp(x->s, y->s, n);
+  return c ? c : (x->len > y->len) - (x->len < y->len);
+}
+
 /* Pushes the sorted keys of every record (string keys) as the names array. */
 static void record_names(lua_State *L, int rows, lua_Integer nrows) {
   lua_newtable(L); /* set */
@@ -553,20 +567,28 @@ static void record_names(lua_State *L, int rows, lua_Integer nrows) {
     }
     lua_pop(L, 1);
   }
-  lua_getglobal(L, "table"); /* sort with the standard library */
-  lua_getfield(L, -1, "sort");
-  lua_remove(L, -2);
-  lua_newtable(L);
-  lua_Integer n = 0;
+  /* sort in C (a script may rebind the global `table`): the strings stay alive in `set` */
+  size_t n = 0;
   lua_pushnil(L);
   while (lua_next(L, set)) {
     lua_pop(L, 1);
-    lua_pushvalue(L, -1);
-    lua_rawseti(L, -3, ++n);
+    n++;
   }
-  lua_pushvalue(L, -1);
-  lua_insert(L, -3); /* names, sort, names */
-  lua_call(L, 1, 0);
+  name_ref *v = lua_newuserdatauv(L, (n ? n : 1) * sizeof *v, 0); /* freed by the collector */
+  size_t k = 0;
+  lua_pushnil(L);
+  while (lua_next(L, set)) {
+    lua_pop(L, 1);
+    v[k].s = lua_tolstring(L, -1, &v[k].len);
+    k++;
+  }
+  qsort(v, n, sizeof *v, cmp_name_ref);
+  lua_createtable(L, (int)n, 0);
+  for (size_t i = 0; i < n; i++) {
+    lua_pushlstring(L, v[i].s, v[i].len);
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
+  }
+  lua_remove(L, -2); /* the array of refs */
   lua_remove(L, set);
 }
 

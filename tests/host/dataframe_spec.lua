@@ -97,6 +97,13 @@ describe("DataFrame", function()
     assert.same({ "a", "z" }, r:names())
     assert.same({ "string", "float" }, r:types())
     assert.same({ "x", null }, r:column("a"))
+    -- sorted in C: a script that rebinds the global `table` changes nothing
+    local saved = table
+    table = { sort = function() error("the global table.sort was called") end } -- luacheck: ignore
+    local ok, r2 = pcall(DataFrame.from_rows, { { b = 1, a = 2, ["a b"] = 3, B = 4 } })
+    table = saved -- luacheck: ignore
+    assert.is_true(ok, tostring(r2))
+    assert.same({ "B", "a", "a b", "b" }, r2:names())
     local u = DataFrame.from_rows({ { 1, 2 }, { 3, 4 } })
     assert.same({ "1", "2" }, u:names())
     local empty = DataFrame.from_rows({}, { "a" })

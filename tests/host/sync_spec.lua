@@ -119,6 +119,28 @@ describe("sync_dir", function()
     assert.same({ "données/é.txt" }, dg:sync_dir(CONN, remote, dir).unchanged)
   end)
 
+  it("keeps the metadata file's own key order and needs no global table library", function()
+    local remote, share, dir = fresh { ["b.txt"] = "b", ["a.txt"] = "a", ["c.txt"] = "c" }
+    dg:sync_dir(CONN, remote, dir)
+    local meta = json.decode(tree.read(dir .. "/.sync_meta.json"))
+    -- written back in an order that is not sorted: a re-sync keeps that order
+    local text = ('{"c.txt": "%s", "a.txt": "%s", "b.txt": "%s"}'):format(meta["c.txt"], meta["a.txt"], meta["b.txt"])
+    tree.write(dir .. "/.sync_meta.json", text)
+    local saved = table
+    table = nil -- luacheck: ignore
+    local ok, rep = pcall(dg.sync_dir, dg, CONN, remote, dir)
+    table = saved -- luacheck: ignore
+    assert.is_true(ok, tostring(rep))
+    assert.same({ "a.txt", "b.txt", "c.txt" }, rep.unchanged)
+    assert.equal(text, tree.read(dir .. "/.sync_meta.json"))
+    -- a new file is appended after the keys in the file's order
+    tree.write(share .. "/0.txt", "0")
+    rep = dg:sync_dir(CONN, remote, dir)
+    assert.same({ "0.txt" }, rep.written)
+    assert.matches('^{"c%.txt": "[^"]+", "a%.txt": "[^"]+", "b%.txt": "[^"]+", "0%.txt": "[^"]+"}$',
+      tree.read(dir .. "/.sync_meta.json"))
+  end)
+
   it("rejects misuse with bad argument errors", function()
     assert.has_error(function() dg:sync_dir(CONN, "/x", {}) end)
     local ok, err = pcall(dg.sync_dir, dg, CONN, "/x", tree.tmpdir(), { max_delete = "lots" })
