@@ -72,7 +72,6 @@ typedef struct {
 typedef enum { PART_SKIP, PART_WRITE, PART_COUNT } part_kind;
 
 typedef struct sync_run {
-  lua_State *L;
   int root;              /* the target directory (flocked), -1 when closed */
   int dir_fd;            /* cached destination directory of dir_path, or -1 */
   char *dir_path;        /* relative path of dir_fd ("" for root) */
@@ -87,6 +86,7 @@ typedef struct sync_run {
   int meta_dirty;        /* the file must be (re)written */
   size_t tracked;        /* keys in the map when the request was sent */
   dg_strmap written, deleted, unchanged, failed; /* report (failed: name -> reason) */
+  dg_strmap plan;        /* the tracked files to delete, once the answer is in */
   pending_file *pending;
   size_t npending, cappending;
   unsigned long long bytes, part_bytes, pending_bytes;
@@ -181,6 +181,7 @@ static int run_close(lua_State *L) {
   dg_strmap_free(&r->deleted);
   dg_strmap_free(&r->unchanged);
   dg_strmap_free(&r->failed);
+  dg_strmap_free(&r->plan);
   free(r->mp);
   r->mp = NULL;
   free(r->meta_name);
@@ -198,7 +199,6 @@ static sync_run *run_new(lua_State *L) {
   r->max_delete_pct = -1;
   dg_buf_init(&r->scratch);
   dg_userdata_set_metatable(L, RUN_MT, run_close);
-  r->L = L;
   return r;
 }
 
@@ -912,13 +912,25 @@ static void apply_deletes(sync_run *r, const dg_strmap *which) {
   }
 }
 
-int dg_sync_dir(lua_State *L) {
-  dg_session *s = dg_session_check(L, 1);
-  const char *connector = luaL_checkstring(L, 2);
-  const char *remote = luaL_checkstring(L, 3);
-  const char *dir = luaL_checkstring(L, 4);
-  const char *ext = NULL, *meta_name = ".sync_meta.json";
-  int recursive = 1, allow_empty = 0, dry_run = 0;
+/* What the caller asked for (the strings are owned by the Lua stack). */
+typedef struct {
+  const char *connector, *remote, *dir, *ext, *meta_name;
+  int recursive, allow_empty, dry_run;
+} sync_args;
+
+/*
+** Reads the arguments (positional or an options table) into *a, the index of
+** the options table (0: none) into *opts_out and checkpoint_files into *every.
+** Leaves the stack at 14 slots (13: max_delete); raises "bad argument" errors.
+*/
+static void read_args(lua_State *L, sync_args *a, int *opts_out, lua_Integer *every) {
+  a->connector = luaL_checkstring(L, 2);
+  a->remote = luaL_checkstring(L, 3);
+  a->dir = luaL_checkstring(L, 4);
+  a->ext = NULL;
+  a->meta_name = ".sync_meta.json";
+  a->recursive = 1;
+  a->allow_empty = a->dry_run = 0;
   int opts = lua_istable(L, 5) ? 5 : 0;
   lua_settop(L, 7);
   if (opts) {
@@ -931,153 +943,140 @@ int dg_sync_dir(lua_State *L) {
     lua_getfield(L, opts, "checkpoint_files");
     /* 8 ext, 9 recursive, 10 sync_meta_file, 11 dry_run, 12 allow_empty, 13 max_delete,
        14 checkpoint_files */
-    if (!lua_isnil(L, 8)) ext = luaL_checkstring(L, 8);
-    if (!lua_isnil(L, 9)) recursive = lua_toboolean(L, 9);
-    if (!lua_isnil(L, 10)) meta_name = luaL_checkstring(L, 10);
-    dry_run = lua_toboolean(L, 11);
-    allow_empty = lua_toboolean(L, 12);
+    if (!lua_isnil(L, 8)) a->ext = luaL_checkstring(L, 8);
+    if (!lua_isnil(L, 9)) a->recursive = lua_toboolean(L, 9);
+    if (!lua_isnil(L, 10)) a->meta_name = luaL_checkstring(L, 10);
+    a->dry_run = lua_toboolean(L, 11);
+    a->allow_empty = lua_toboolean(L, 12);
   } else {
-    ext = luaL_optstring(L, 5, NULL);
-    if (!lua_isnoneornil(L, 6)) recursive = lua_toboolean(L, 6);
-    meta_name = luaL_optstring(L, 7, meta_name);
+    a->ext = luaL_optstring(L, 5, NULL);
+    if (!lua_isnoneornil(L, 6)) a->recursive = lua_toboolean(L, 6);
+    a->meta_name = luaL_optstring(L, 7, a->meta_name);
     lua_settop(L, 14);
   }
-  lua_Integer every = luaL_optinteger(L, 14, CHECKPOINT_FILES);
-  luaL_argcheck(L, every > 0, opts ? 5 : 7, "checkpoint_files must be positive");
-  luaL_argcheck(L, *dir, 4, "dir must not be empty");
-  luaL_argcheck(L, *meta_name && !strchr(meta_name, '/') && strcmp(meta_name, ".") &&
-                strcmp(meta_name, ".."), opts ? 5 : 7,
+  *every = luaL_optinteger(L, 14, CHECKPOINT_FILES);
+  luaL_argcheck(L, *every > 0, opts ? 5 : 7, "checkpoint_files must be positive");
+  luaL_argcheck(L, *a->dir, 4, "dir must not be empty");
+  luaL_argcheck(L, *a->meta_name && !strchr(a->meta_name, '/') && strcmp(a->meta_name, ".") &&
+                strcmp(a->meta_name, ".."), opts ? 5 : 7,
                 "sync_meta_file must be a plain file name inside dir");
+  *opts_out = opts;
+}
 
-  sync_run *r = run_new(L); /* 15 */
-  lua_toclose(L, -1);
-  r->dry_run = dry_run;
-  r->checkpoint_files = (size_t)every;
-  if (opts) parse_max_delete(L, r, 13, 5);
-  if (!(r->meta_name = strdup(meta_name)) || !(r->mp = malloc(sizeof *r->mp)))
-    return dg_error_oom(L);
-  r->progress = isatty(2);
-
-  /* 1. the directory and the lock (a dry run creates nothing) */
-  int err = dry_run ? 0 : dg_fs_mkdirs(dir, 0777);
-  if (err) return dg_error_raise(L, "IO", "cannot create %s: %s", dir, strerror(err));
+/* Step 1: opens (creating, unless a dry run) the target directory and locks it. */
+static void open_and_lock(lua_State *L, sync_run *r, const char *dir) {
+  int err = r->dry_run ? 0 : dg_fs_mkdirs(dir, 0777);
+  if (err) dg_error_raise(L, "IO", "cannot create %s: %s", dir, strerror(err));
   r->root = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (r->root < 0 && !(dry_run && errno == ENOENT))
-    return dg_error_raise(L, "IO", "cannot open %s: %s", dir, strerror(errno));
+  if (r->root < 0 && !(r->dry_run && errno == ENOENT))
+    dg_error_raise(L, "IO", "cannot open %s: %s", dir, strerror(errno));
   if (r->root >= 0 && flock(r->root, LOCK_EX | LOCK_NB)) {
-    if (errno == EWOULDBLOCK)
-      return dg_error_raise(L, "LOCKED", "%s is being synced by another run", dir);
-    return dg_error_raise(L, "IO", "cannot lock %s: %s", dir, strerror(errno));
+    if (errno == EWOULDBLOCK) dg_error_raise(L, "LOCKED", "%s is being synced by another run", dir);
+    dg_error_raise(L, "IO", "cannot lock %s: %s", dir, strerror(errno));
   }
+}
 
-  /* 2. metadata, stray temporary files */
-  if (r->root >= 0) load_meta(L, r);
-  r->tracked = r->meta.live;
-  if (!dry_run) remove_stray_tmp(r->root, 0);
-
-  /* 3. the request; the answer streams through the sink */
+/*
+** Step 3: POSTs the metadata map; the multipart answer streams through the
+** sink (parts land at checkpoints). Returns dg_http_perform's result (on -1 the
+** transport's Error is on the stack) and the answer's status in *status.
+*/
+static int transfer(lua_State *L, dg_session *s, sync_run *r, const sync_args *a, long *status) {
+  int top = lua_gettop(L);
   dg_buf *path = dg_buf_newud(L), *query = dg_buf_newud(L);
+  const char *remote = a->remote;
   dg_buf_adds(path, "/public/v1/files/sync/");
-  dg_http_add_name(path, connector, 0);
+  dg_http_add_name(path, a->connector, 0);
   dg_buf_addc(path, '/');
   while (*remote == '/') remote++;
   dg_http_add_name(path, remote, 1);
-  dg_http_add_query(query, "recursive", recursive ? "true" : "false");
-  if (ext) dg_http_add_query(query, "ext", ext);
-  if (path->failed || query->failed) return dg_error_oom(L);
+  dg_http_add_query(query, "recursive", a->recursive ? "true" : "false");
+  if (a->ext) dg_http_add_query(query, "ext", a->ext);
+  if (path->failed || query->failed) dg_error_oom(L);
   push_meta_json(L, r);
   size_t body_len;
   const char *body = lua_tolstring(L, -1, &body_len);
   dg_sink sink = {sink_begin, sink_write, r};
   dg_request rq = {"POST", path->data, query->data, "application/json", body, body_len,
                    NULL, &sink, 1, 1};
-  dg_response rsp;
-  dg_response_init(&rsp);
+  dg_response *rsp = dg_response_newud(L);
   r->last_checkpoint = dg_clock_seconds();
   r->in_transfer = 1;
-  int rc = dg_http_perform(L, s, &rq, &rsp);
+  int rc = dg_http_perform(L, s, &rq, rsp);
   r->in_transfer = 0;
-  long status = rsp.status;
-  if (rc == 0 && !r->mp_ready && status != 204 && !r->abort_code &&
-      sink_begin(r, status, rsp.content_type) == 0 && rsp.body.len)
-    sink_write(r, rsp.body.data, rsp.body.len); /* the transport kept the body itself */
-  dg_response_free(&rsp);
+  *status = rsp->status;
+  if (rc == 0 && !r->mp_ready && *status != 204 && !r->abort_code &&
+      sink_begin(r, *status, rsp->content_type) == 0 && rsp->body.len)
+    sink_write(r, rsp->body.data, rsp->body.len); /* the transport kept the body itself */
+  dg_response_free(rsp);
   abandon_part(r);
   progress(r, 1);
-  if (rc == 0 && r->mp_ready && status != 204 && !r->abort_code && dg_multipart_finish(r->mp))
+  if (rc == 0 && r->mp_ready && *status != 204 && !r->abort_code && dg_multipart_finish(r->mp))
     stash(r, "PROTOCOL", "%s", r->mp->err);
-  if (rc != 0 || r->abort_code) {
-    /* what arrived complete still lands (the next run does not fetch it again),
-       except when a guard stopped the run: then nothing more is applied */
-    const char *code = r->abort_code;
-    char msg[sizeof r->abort_msg];
-    memcpy(msg, r->abort_msg, sizeof msg);
-    if (code && strcmp(code, "UNSAFE_SYNC") == 0) {
-      free_pending(r, 1);
-    } else if (!dry_run) {
-      r->abort_code = NULL;
-      if (checkpoint(r)) dg_log(L, DG_LOG_WARN, "sync", "%s", r->abort_msg);
-    }
-    if (code) {
-      if (rc != 0) lua_pop(L, 1); /* the transport's error for the aborted transfer */
-      return raise_with_report(L, r, code, msg);
-    }
-    log_failures(L, r);
-    push_report(L, r, &(dg_strmap){0}, NULL, NULL);
-    lua_setfield(L, -2, "report");
-    return lua_error(L);
-  }
+  if (rc != 0) lua_replace(L, top + 1); /* keep the transport's Error, drop the temporaries */
+  lua_settop(L, rc != 0 ? top + 1 : top);
+  return rc;
+}
 
-  /* 4. guards: checked before the last batch lands, so a stop changes nothing of it */
+/*
+** After a transfer that failed or was stopped: what arrived complete still
+** lands (the next run does not fetch it again), unless a guard stopped the run.
+** Raises the stashed failure or the transport's Error (on top), with the report.
+*/
+static int raise_aborted(lua_State *L, sync_run *r, int rc) {
+  const char *code = r->abort_code;
+  char msg[sizeof r->abort_msg];
+  memcpy(msg, r->abort_msg, sizeof msg);
+  if (code && strcmp(code, "UNSAFE_SYNC") == 0) {
+    free_pending(r, 1);
+  } else if (!r->dry_run) {
+    r->abort_code = NULL;
+    if (checkpoint(r)) dg_log(L, DG_LOG_WARN, "sync", "%s", r->abort_msg);
+  }
+  if (code) {
+    if (rc != 0) lua_pop(L, 1); /* the transport's error for the aborted transfer */
+    return raise_with_report(L, r, code, msg);
+  }
+  log_failures(L, r);
+  push_report(L, r, &(dg_strmap){0}, NULL, NULL);
+  lua_setfield(L, -2, "report");
+  return lua_error(L);
+}
+
+/*
+** Step 4: fills r->plan with the tracked files to delete and checks the guards
+** (empty remote, max_delete). Returns the reason to stop (in stop_msg), or NULL.
+*/
+static const char *plan_deletes(lua_State *L, sync_run *r, long status, int allow_empty,
+                                char *stop_msg, size_t len) {
   int empty_remote = status == 204 || (r->mp_ready && dg_multipart_count(r->mp) == 0);
   int delete_all = 0;
-  char stop_msg[300];
   const char *stop = NULL;
   if (empty_remote && r->tracked > 0) {
-    if (!allow_empty)
-      snprintf(stop_msg, sizeof stop_msg, "empty remote: the server reported %s while %zu files "
-               "are tracked in %s; nothing was deleted (allow_empty = true deletes the tracked "
-               "files)", status == 204 ? "an empty folder (204)" : "no files", r->tracked,
-               r->meta_name), stop = stop_msg;
+    if (!allow_empty) {
+      snprintf(stop_msg, len, "empty remote: the server reported %s while %zu files are tracked "
+               "in %s; nothing was deleted (allow_empty = true deletes the tracked files)",
+               status == 204 ? "an empty folder (204)" : "no files", r->tracked, r->meta_name);
+      stop = stop_msg;
+    }
     delete_all = 1;
   }
-  if (!stop) stop = over_max_delete(r, delete_all ? r->tracked : tracked_deletes(r),
-                                    stop_msg, sizeof stop_msg);
-  dg_strmap plan = {0}; /* the tracked files to delete */
-  if (delete_all) {
-    for (size_t i = 0; i < r->meta.n; i++)
-      if (r->meta.v[i].alive && !dg_strmap_set(&plan, r->meta.v[i].key, r->meta.v[i].klen, NULL))
-        goto oom;
-  } else {
-    for (size_t i = 0; i < r->deleted.n; i++)
-      if (r->deleted.v[i].alive && dg_strmap_get(&r->meta, r->deleted.v[i].key, r->deleted.v[i].klen) &&
-          !dg_strmap_set(&plan, r->deleted.v[i].key, r->deleted.v[i].klen, NULL))
-        goto oom;
+  if (!stop) stop = over_max_delete(r, delete_all ? r->tracked : tracked_deletes(r), stop_msg, len);
+  const dg_strmap *from = delete_all ? &r->meta : &r->deleted;
+  for (size_t i = 0; i < from->n; i++) {
+    const dg_strmap_entry *e = &from->v[i];
+    if (e->alive && dg_strmap_get(&r->meta, e->key, e->klen) &&
+        !dg_strmap_set(&r->plan, e->key, e->klen, NULL))
+      dg_error_oom(L);
   }
-  if (dry_run) {
-    log_failures(L, r);
-    push_report(L, r, &plan, NULL, stop);
-    dg_strmap_free(&plan);
-    return 1;
-  }
-  if (stop) {
-    dg_strmap_free(&plan);
-    free_pending(r, 1);
-    return raise_with_report(L, r, "UNSAFE_SYNC", stop);
-  }
+  return stop;
+}
 
-  /* 5. the last batch lands, then the deletes, if every part applied */
-  if (checkpoint(r)) {
-    dg_strmap_free(&plan);
-    return raise_with_report(L, r, r->abort_code, r->abort_msg);
-  }
-  dg_strmap_free(&r->deleted);
-  r->deletes_applied = 1;
-  if (r->failed.live == 0) apply_deletes(r, &plan);
-  int postponed = r->failed.live && plan.live && !r->deleted.live;
-  dg_strmap_free(&plan);
-
-  /* 6. the final metadata and the report */
+/*
+** Step 6: writes the final metadata and pushes the report, or raises PARTIAL
+** (some parts refused or failed; postponed: deletes were held back for them).
+*/
+static int finish(lua_State *L, sync_run *r, int postponed) {
   if (r->meta_dirty && write_meta(r)) return raise_with_report(L, r, r->abort_code, r->abort_msg);
   if (r->failed.live) {
     char msg[400];
@@ -1092,9 +1091,53 @@ int dg_sync_dir(lua_State *L) {
   }
   push_report(L, r, &r->deleted, NULL, NULL);
   return 1;
-oom:
-  dg_strmap_free(&plan);
-  return dg_error_oom(L);
+}
+
+int dg_sync_dir(lua_State *L) {
+  dg_session *s = dg_session_check(L, 1);
+  sync_args a;
+  int opts;
+  lua_Integer every;
+  read_args(L, &a, &opts, &every);
+
+  sync_run *r = run_new(L); /* 15: owns every C object of the run */
+  lua_toclose(L, -1);
+  r->dry_run = a.dry_run;
+  r->checkpoint_files = (size_t)every;
+  if (opts) parse_max_delete(L, r, 13, 5);
+  if (!(r->meta_name = strdup(a.meta_name)) || !(r->mp = malloc(sizeof *r->mp))) dg_error_oom(L);
+  r->progress = isatty(2);
+
+  /* 1. the directory and the lock (a dry run creates nothing) */
+  open_and_lock(L, r, a.dir);
+  /* 2. metadata, stray temporary files */
+  if (r->root >= 0) load_meta(L, r);
+  r->tracked = r->meta.live;
+  if (!a.dry_run) remove_stray_tmp(r->root, 0);
+  /* 3. the request; the answer streams through the sink */
+  long status;
+  int rc = transfer(L, s, r, &a, &status);
+  if (rc != 0 || r->abort_code) return raise_aborted(L, r, rc);
+  /* 4. guards: checked before the last batch lands, so a stop changes nothing of it */
+  char stop_msg[300];
+  const char *stop = plan_deletes(L, r, status, a.allow_empty, stop_msg, sizeof stop_msg);
+  if (a.dry_run) {
+    log_failures(L, r);
+    push_report(L, r, &r->plan, NULL, stop);
+    return 1;
+  }
+  if (stop) {
+    free_pending(r, 1);
+    return raise_with_report(L, r, "UNSAFE_SYNC", stop);
+  }
+  /* 5. the last batch lands, then the deletes, if every part applied */
+  if (checkpoint(r)) return raise_with_report(L, r, r->abort_code, r->abort_msg);
+  dg_strmap_free(&r->deleted);
+  r->deletes_applied = 1;
+  if (r->failed.live == 0) apply_deletes(r, &r->plan);
+  int postponed = r->failed.live && r->plan.live && !r->deleted.live;
+  /* 6. the final metadata and the report */
+  return finish(L, r, postponed);
 }
 
 /* The session methods of this area (client.c SESSION_AREAS). */
