@@ -971,28 +971,17 @@ static int listen_loopback(int port, int *bound_port) {
   return fd;
 }
 
-dg_emulator *dg_emulator_start(const dg_emulator_opts *o, char *err, size_t errlen) {
-  dg_emulator *e = calloc(1, sizeof *e);
-  if (!e) {
-    snprintf(err, errlen, "not enough memory");
-    return NULL;
-  }
-  e->server_ref = LUA_NOREF;
-  pthread_mutex_init(&e->mu, NULL);
-  pthread_condattr_t ca;
-  pthread_condattr_init(&ca);
-  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-  pthread_cond_init(&e->cv, &ca);
-  pthread_condattr_destroy(&ca);
-  int lfd = -1;
+/* The steps of dg_emulator_start: each returns 0, or -1 with a message in err. */
 
+/* The key clients must send: the given one, or 64 random hex digits. */
+static int make_key(dg_emulator *e, const dg_emulator_opts *o, char *err, size_t errlen) {
   if (o->key && *o->key) {
     e->key = strdup(o->key);
   } else {
     char a[37], b[37];
     if (dg_uuid4(a) || dg_uuid4(b)) {
       snprintf(err, errlen, "no randomness available for a key");
-      goto fail;
+      return -1;
     }
     if ((e->key = malloc(65))) { /* 64 hex digits, dashes dropped */
       size_t k = 0;
@@ -1001,11 +990,20 @@ dg_emulator *dg_emulator_start(const dg_emulator_opts *o, char *err, size_t errl
       e->key[k] = '\0';
     }
   }
+  if (!e->key) {
+    snprintf(err, errlen, "out of memory");
+    return -1;
+  }
+  return 0;
+}
+
+/* The data directory (given, or a fresh temporary one) and its spool directory, 0700. */
+static int make_dirs(dg_emulator *e, const dg_emulator_opts *o, char *err, size_t errlen) {
   if (o->data_dir) {
     e->data_dir = strdup(o->data_dir);
     if (e->data_dir && mkdir(e->data_dir, 0700) && errno != EEXIST) {
       snprintf(err, errlen, "cannot create the data directory %s: %s", o->data_dir, strerror(errno));
-      goto fail;
+      return -1;
     }
   } else {
     const char *tmp = getenv("TMPDIR");
@@ -1013,52 +1011,48 @@ dg_emulator *dg_emulator_start(const dg_emulator_opts *o, char *err, size_t errl
     snprintf(tmpl, sizeof tmpl, "%s/datagrok-emulator-XXXXXX", tmp && *tmp ? tmp : "/tmp");
     if (!mkdtemp(tmpl)) {
       snprintf(err, errlen, "cannot create a temporary data directory: %s", strerror(errno));
-      goto fail;
+      return -1;
     }
     e->data_dir = strdup(tmpl);
     e->temp_data = 1;
   }
-  if (!e->key || !e->data_dir) {
-    snprintf(err, errlen, "not enough memory");
-    goto fail;
-  }
-  size_t sl = strlen(e->data_dir) + 8;
-  if (!(e->spool_dir = malloc(sl))) {
-    snprintf(err, errlen, "not enough memory");
-    goto fail;
+  size_t sl = e->data_dir ? strlen(e->data_dir) + 8 : 0;
+  if (!e->data_dir || !(e->spool_dir = malloc(sl))) {
+    snprintf(err, errlen, "out of memory");
+    return -1;
   }
   snprintf(e->spool_dir, sl, "%s/tmp", e->data_dir);
   if (mkdir(e->spool_dir, 0700) && errno != EEXIST) {
     snprintf(err, errlen, "cannot create %s: %s", e->spool_dir, strerror(errno));
-    goto fail;
+    return -1;
   }
+  return 0;
+}
 
+/* The certificate and key for https, when both are given. */
+static int read_tls(dg_emulator *e, const dg_emulator_opts *o, char *err, size_t errlen) {
   if ((o->tls_cert != NULL) != (o->tls_key != NULL)) {
     snprintf(err, errlen, "https needs both a certificate and its key");
-    goto fail;
+    return -1;
   }
-  if (o->tls_cert) {
-    int rc = read_small_file(o->tls_cert, &e->tls_cert);
-    if (rc) {
-      snprintf(err, errlen, "cannot read the certificate %s: %s", o->tls_cert, strerror(rc));
-      goto fail;
-    }
-    if ((rc = read_small_file(o->tls_key, &e->tls_key))) {
-      snprintf(err, errlen, "cannot read the private key %s: %s", o->tls_key, strerror(rc));
-      goto fail;
-    }
+  if (!o->tls_cert) return 0;
+  int rc = read_small_file(o->tls_cert, &e->tls_cert);
+  if (rc) {
+    snprintf(err, errlen, "cannot read the certificate %s: %s", o->tls_cert, strerror(rc));
+    return -1;
   }
+  if ((rc = read_small_file(o->tls_key, &e->tls_key))) {
+    snprintf(err, errlen, "cannot read the private key %s: %s", o->tls_key, strerror(rc));
+    return -1;
+  }
+  return 0;
+}
 
-  int port = 0;
-  if ((lfd = listen_loopback(o->port, &port)) < 0) {
-    snprintf(err, errlen, "cannot listen on 127.0.0.1:%d: %s", o->port, strerror(errno));
-    goto fail;
-  }
-  snprintf(e->url, sizeof e->url, "%s://127.0.0.1:%d", e->tls_cert ? "https" : "http", port);
-
+/* The emulator's own Lua state, with its modules and the server object. */
+static int start_lua(dg_emulator *e, const dg_emulator_opts *o, char *err, size_t errlen) {
   if (!(e->L = luaL_newstate())) {
-    snprintf(err, errlen, "cannot create the Lua state: not enough memory");
-    goto fail;
+    snprintf(err, errlen, "cannot create the Lua state: out of memory");
+    return -1;
   }
   lua_pushcfunction(e->L, traceback);
   lua_pushcfunction(e->L, init_lua);
@@ -1066,15 +1060,20 @@ dg_emulator *dg_emulator_start(const dg_emulator_opts *o, char *err, size_t errl
   lua_pushlightuserdata(e->L, (void *)o);
   if (lua_pcall(e->L, 2, 0, 1) != LUA_OK) {
     snprintf(err, errlen, "the emulator's Lua half failed: %s", lua_tostring(e->L, -1));
-    goto fail;
+    return -1;
   }
   lua_settop(e->L, 0);
+  return 0;
+}
 
-  /*
-  ** The server threads inherit a mask blocking SIGINT/SIGTERM (they belong to the
-  ** main thread: the script's Ctrl-C, the command's sigwait) and SIGPIPE (a write to
-  ** a closed connection, sendfile included, fails with EPIPE instead of killing us).
-  */
+/*
+** The waker thread and libmicrohttpd's polling thread on the listening socket
+** lfd (owned by the daemon once it started). The threads inherit a mask blocking
+** SIGINT/SIGTERM (they belong to the main thread: the script's Ctrl-C, the
+** command's sigwait) and SIGPIPE (a write to a closed connection, sendfile
+** included, fails with EPIPE instead of killing us).
+*/
+static int start_threads(dg_emulator *e, int lfd, char *err, size_t errlen) {
   sigset_t block, old;
   sigemptyset(&block);
   sigaddset(&block, SIGINT);
@@ -1100,17 +1099,42 @@ dg_emulator *dg_emulator_start(const dg_emulator_opts *o, char *err, size_t errl
   pthread_sigmask(SIG_SETMASK, &old, NULL);
   if (!e->waker_started) {
     snprintf(err, errlen, "cannot start a thread");
-    goto fail;
+    return -1;
   }
   if (!e->daemon) {
     snprintf(err, errlen, "libmicrohttpd could not start%s",
              e->tls_cert ? " (is the certificate or key malformed?)" : "");
+    return -1;
+  }
+  return 0;
+}
+
+dg_emulator *dg_emulator_start(const dg_emulator_opts *o, char *err, size_t errlen) {
+  dg_emulator *e = calloc(1, sizeof *e);
+  if (!e) {
+    snprintf(err, errlen, "out of memory");
+    return NULL;
+  }
+  e->server_ref = LUA_NOREF;
+  pthread_mutex_init(&e->mu, NULL);
+  pthread_condattr_t ca;
+  pthread_condattr_init(&ca);
+  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+  pthread_cond_init(&e->cv, &ca);
+  pthread_condattr_destroy(&ca);
+  int lfd = -1, port = 0;
+  if (make_key(e, o, err, errlen) || make_dirs(e, o, err, errlen) || read_tls(e, o, err, errlen))
+    goto fail;
+  if ((lfd = listen_loopback(o->port, &port)) < 0) {
+    snprintf(err, errlen, "cannot listen on 127.0.0.1:%d: %s", o->port, strerror(errno));
     goto fail;
   }
+  snprintf(e->url, sizeof e->url, "%s://127.0.0.1:%d", e->tls_cert ? "https" : "http", port);
+  if (start_lua(e, o, err, errlen) || start_threads(e, lfd, err, errlen)) goto fail;
   return e;
 
 fail:
-  if (lfd >= 0) close(lfd);
+  if (lfd >= 0 && !e->daemon) close(lfd);
   dg_emulator_stop(e);
   return NULL;
 }

@@ -97,6 +97,19 @@ describe("datagrok command line", function()
     end
   end)
 
+  it("registers only the client's modules in a script's state (the emulator's stay in its own)", function()
+    local r = proc.run({"-e", [[
+      for _, m in ipairs({"datagrok", "datagrok.client.core", "datagrok.json", "datagrok.dataframe"}) do
+        assert(package.preload[m], m .. " is missing")
+      end
+      for name in pairs(package.preload) do
+        assert(not name:find("^datagrok%.emulator"), name .. " is visible to scripts")
+      end
+      print("ok")]]})
+    assert.are.equal(0, r.code, r.stderr)
+    assert.are.equal("ok\n", r.stdout)
+  end)
+
   it("documents its options in --help", function()
     local r = proc.run({"--help"})
     assert.are.equal(0, r.code)
