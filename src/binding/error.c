@@ -42,12 +42,6 @@ void dg_error_setstr(lua_State *L, const char *key, const char *value) {
   lua_setfield(L, -2, key);
 }
 
-void dg_error_setlstr(lua_State *L, const char *key, const char *value, size_t len) {
-  if (!value) return;
-  lua_pushlstring(L, value, len);
-  lua_setfield(L, -2, key);
-}
-
 void dg_error_setint(lua_State *L, const char *key, lua_Integer value) {
   lua_pushinteger(L, value);
   lua_setfield(L, -2, key);

@@ -16,7 +16,6 @@ void dg_error_push(lua_State *L, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Sets a field of the Error on top of the stack (no-op for a NULL string). */
 void dg_error_setstr(lua_State *L, const char *key, const char *value);
-void dg_error_setlstr(lua_State *L, const char *key, const char *value, size_t len);
 void dg_error_setint(lua_State *L, const char *key, lua_Integer value);
 /* Pushes a new Error and raises it; never returns. */
 int dg_error_raise(lua_State *L, const char *code, const char *fmt, ...)

@@ -41,10 +41,3 @@ void dg_signals_consume(lua_State *L) {
   if (armed_state) signal(SIGINT, on_sigint);
 }
 
-void dg_signals_check(lua_State *L) {
-  if (dg_interrupted) {
-    dg_interrupted = 0;
-    if (armed_state) signal(SIGINT, on_sigint);
-    dg_error_raise(L, "INTERRUPTED", "interrupted");
-  }
-}

@@ -21,7 +21,5 @@ void dg_signals_disarm(void);
 ** later Ctrl-C interrupts again instead of killing the process.
 */
 void dg_signals_consume(lua_State *L);
-/* Raises Error{code="INTERRUPTED"} if an interrupt is pending (and clears it). */
-void dg_signals_check(lua_State *L);
 
 #endif

@@ -143,8 +143,6 @@ void dg_colbuild_free(dg_colbuild *b) {
   free(b);
 }
 
-size_t dg_colbuild_rows(const dg_colbuild *b) { return b->n; }
-
 /* Room for one more row. */
 static int grow(dg_colbuild *b) {
   if (b->n < b->cap) return 0;

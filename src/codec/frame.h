@@ -63,8 +63,6 @@ int dg_colbuild_int(dg_colbuild *b, int64_t v, const char *raw, size_t rawlen, i
 int dg_colbuild_float(dg_colbuild *b, double v, const char *raw, size_t rawlen, int canonical);
 int dg_colbuild_bool(dg_colbuild *b, int v, const char *raw, size_t rawlen);
 int dg_colbuild_string(dg_colbuild *b, const char *s, size_t len);
-/* Rows appended so far. */
-size_t dg_colbuild_rows(const dg_colbuild *b);
 /*
 ** Moves the built column into *out (whose name is left as is) and resets b.
 ** A column that holds only missing values becomes float (pandas' float64 of

@@ -1141,8 +1141,6 @@ fail:
 
 const char *dg_emulator_url(const dg_emulator *e) { return e->url; }
 const char *dg_emulator_key(const dg_emulator *e) { return e->key; }
-const char *dg_emulator_data_dir(const dg_emulator *e) { return e->data_dir; }
-
 void dg_emulator_stop(dg_emulator *e) {
   if (!e) return;
   pthread_mutex_lock(&e->mu);

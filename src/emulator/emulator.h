@@ -35,7 +35,6 @@ dg_emulator *dg_emulator_start(const dg_emulator_opts *o, char *err, size_t errl
 /* "http://127.0.0.1:<port>" ("https://..." with TLS) */
 const char *dg_emulator_url(const dg_emulator *e);
 const char *dg_emulator_key(const dg_emulator *e);
-const char *dg_emulator_data_dir(const dg_emulator *e);
 /* Stops serving, closes the Lua state, removes a temporary data dir, frees e (NULL ok). */
 void dg_emulator_stop(dg_emulator *e);
 
