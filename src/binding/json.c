@@ -190,8 +190,9 @@ static int keycmp(const void *a, const void *b) {
 static int enc_object(encoder *e, int idx, size_t count, const char *where) {
   lua_State *L = e->L;
   char at[256];
-  keyref *keys = malloc((count ? count : 1) * sizeof *keys);
-  if (!keys) return enc_fail(e, "a table (out of memory)", where);
+  /* owned by the stack: a raise while encoding a value (out of memory) frees it */
+  luaL_checkstack(L, 4, "JSON nesting");
+  keyref *keys = lua_newuserdatauv(L, (count ? count : 1) * sizeof *keys, 0);
   size_t k = 0;
   lua_pushnil(L);
   while (lua_next(L, idx) && k < count) {
@@ -215,7 +216,7 @@ static int enc_object(encoder *e, int idx, size_t count, const char *where) {
     rc = enc_value(e, lua_gettop(L), at);
     lua_pop(L, 1);
   }
-  free(keys);
+  lua_pop(L, 1); /* keys */
   if (rc) return -1;
   e->depth--;
   if (k > 0) newline(e);
