@@ -195,4 +195,20 @@ describe("datagrok command line", function()
     p:close()
     os.remove(log)
   end)
+
+  it("creates written files with 0666 minus the process umask, which it reads without changing", function()
+    local dir = proc.temp_dir()
+    for _, case in ipairs({{"027", "640"}, {"022", "644"}, {"077", "600"}}) do
+      local out = dir .. "/t" .. case[1] .. ".csv"
+      local r = proc.sh(("umask %s && %s -e %s"):format(case[1], proc.quote(proc.bin), proc.quote(
+        ("require('datagrok').DataFrame.from_rows({{1}}, {'a'}):to_csv(%q); " ..
+         "print(io.open('/proc/self/status'):read('a'):match('Umask:%%s*(%%d+)'))"):format(out))))
+      assert.are.equal(0, r.code, r.stderr)
+      assert.are.equal("0" .. case[1] .. "\n", r.stdout) -- the umask is as it was
+      local p = io.popen("stat -c %a " .. proc.quote(out))
+      assert.are.equal(case[2], p:read("l"), case[1])
+      p:close()
+    end
+    os.execute("rm -rf " .. proc.quote(dir))
+  end)
 end)
