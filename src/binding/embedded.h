@@ -33,5 +33,12 @@ void dg_embedded_preload(lua_State *L, const dg_embedded_module *mods, int use_e
 void dg_binding_preload(lua_State *L);
 /* Puts the C functions of list (ended by {NULL, NULL}) into package.preload. */
 void dg_preload_cmodules(lua_State *L, const luaL_Reg *list);
+/*
+** What a Lua state of this program can require: the binding's C modules, the
+** caller's own C modules (own, may be NULL) and its embedded Lua modules (see
+** dg_embedded_preload for use_env).
+*/
+void dg_preload_state(lua_State *L, const luaL_Reg *own, const dg_embedded_module *mods,
+                      int use_env);
 
 #endif

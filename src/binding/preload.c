@@ -33,6 +33,13 @@ void dg_binding_preload(lua_State *L) {
   dg_preload_cmodules(L, modules);
 }
 
+void dg_preload_state(lua_State *L, const luaL_Reg *own, const dg_embedded_module *mods,
+                      int use_env) {
+  dg_binding_preload(L);
+  if (own) dg_preload_cmodules(L, own);
+  dg_embedded_preload(L, mods, use_env);
+}
+
 /* preload loader for an embedded module: upvalue 1 = its dg_embedded_module (light userdata) */
 static int load_embedded(lua_State *L) {
   const dg_embedded_module *m = lua_touserdata(L, lua_upvalueindex(1));

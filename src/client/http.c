@@ -409,19 +409,25 @@ static double parse_retry_after(const char *v) {
   return d > 0 ? d : 0;
 }
 
+/* Forgets what the headers of the previous response (a redirect, a 1xx) said. */
+static void reset_response(http_call *c) {
+  c->status = 0;
+  c->content_type[0] = '\0';
+  c->api_error = 0;
+  c->retry_after = -1;
+  c->has_location = 0;
+  c->mode = BODY_UNDECIDED;
+  c->bytes = 0;
+}
+
 static size_t on_header(char *line, size_t size, size_t nitems, void *ud) {
   http_call *c = ud;
   size_t n = size * nitems;
   char v[128];
   if (n > 5 && strncmp(line, "HTTP/", 5) == 0) { /* a new response (1xx, or the final one) */
     const char *sp = memchr(line, ' ', n);
+    reset_response(c);
     c->status = sp ? strtol(sp + 1, NULL, 10) : 0;
-    c->content_type[0] = '\0';
-    c->api_error = 0;
-    c->retry_after = -1;
-    c->has_location = 0;
-    c->mode = BODY_UNDECIDED;
-    c->bytes = 0;
   } else if (header_is(line, n, "content-type:")) {
     header_value(line, n, 13, c->content_type, sizeof c->content_type);
   } else if (header_is(line, n, "api-error:")) {
@@ -616,13 +622,7 @@ static CURLcode setup_hop(http_call *c, const char *method, int with_body, int s
 
 /* Resets the per-attempt and per-response state. */
 static void reset_attempt(http_call *c) {
-  c->status = 0;
-  c->content_type[0] = '\0';
-  c->api_error = 0;
-  c->retry_after = -1;
-  c->has_location = 0;
-  c->mode = BODY_UNDECIDED;
-  c->bytes = 0;
+  reset_response(c);
   c->begun = c->sink_failed = c->source_failed = c->oom = 0;
   dg_buf_reset(&c->rsp->body);
 }

@@ -897,9 +897,7 @@ extern const dg_embedded_module dg_emulator_lua_modules[];
 static void preload(lua_State *L, int use_env) {
   static const luaL_Reg own[] = {{"datagrok.emulator.fs", luaopen_datagrok_emulator_fs},
                                  {NULL, NULL}};
-  dg_binding_preload(L);
-  dg_preload_cmodules(L, own);
-  dg_embedded_preload(L, dg_emulator_lua_modules, use_env);
+  dg_preload_state(L, own, dg_emulator_lua_modules, use_env);
 }
 
 /* Runs under lua_pcall: opens the state and creates the Lua server object. */

@@ -108,9 +108,7 @@ extern const dg_embedded_module dg_client_lua_modules[];
 static void preload(lua_State *L, int use_env) {
   static const luaL_Reg client[] = {{"datagrok.client.core", luaopen_datagrok_client_core},
                                     {NULL, NULL}};
-  dg_binding_preload(L);
-  dg_preload_cmodules(L, client);
-  dg_embedded_preload(L, dg_client_lua_modules, use_env);
+  dg_preload_state(L, client, dg_client_lua_modules, use_env);
 }
 
 void dg_host_open(lua_State *L, int use_env, const char *script) {
