@@ -11,6 +11,9 @@
 **   1. define `const luaL_Reg dg_table_methods[] = {{"download_table", fn}, ..., {NULL, NULL}};`
 **      in src/tables.c (see client.h for the helpers and the conventions);
 **   2. add one line `X(table)` to SESSION_AREAS below.
+** An operation that is one JSON request (most of the P4/P5 and CLI surface) is
+** instead one row of the area's `const dg_op dg_<area>_ops[]` (client.h), listed
+** in OP_AREAS: l_op below is the one binding that performs every such row.
 ** The Lua half (lua/datagrok/client.lua) wraps the results in objects.
 */
 #include "client.h"
@@ -26,13 +29,29 @@
   X(file)                \
   X(function)            \
   X(group)               \
+  X(raw)                 \
   X(sync)                \
   X(table)
+
+/* Areas whose operations are rows of a dg_op table (dg_<area>_ops). */
+#define OP_AREAS(X) \
+  X(connection)     \
+  X(credential)     \
+  X(function)       \
+  X(group)          \
+  X(package)        \
+  X(server)         \
+  X(share)          \
+  X(user)
 
 #define DECLARE_AREA(area) extern const luaL_Reg dg_##area##_methods[];
 SESSION_AREAS(DECLARE_AREA)
 #define LIST_AREA(area) dg_##area##_methods,
 static const luaL_Reg *const session_areas[] = {SESSION_AREAS(LIST_AREA) NULL};
+#define DECLARE_OPS(area) extern const dg_op dg_##area##_ops[];
+OP_AREAS(DECLARE_OPS)
+#define LIST_OPS(area) dg_##area##_ops,
+static const dg_op *const op_areas[] = {OP_AREAS(LIST_OPS) NULL};
 
 dg_buf *dg_client_json_arg(lua_State *L, int arg) {
   char err[200];
@@ -58,6 +77,137 @@ dg_buf *dg_client_path(lua_State *L, const char *prefix, int arg) {
 }
 
 const char *dg_client_pybool(int b) { return b ? "True" : "False"; }
+
+/*
+** Appends to the array table at out the string values of every table found
+** under a "parameters" key inside the table at idx, at any depth up to 8
+** (a connection's parameters, its credentials' parameters, those of the
+** connections inside a batch's operations).
+*/
+static void collect_secrets(lua_State *L, int idx, int out, int depth) {
+  if (depth > 8 || !lua_checkstack(L, 4)) return;
+  idx = lua_absindex(L, idx);
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {
+    if (lua_type(L, -1) == LUA_TTABLE) {
+      if (lua_type(L, -2) == LUA_TSTRING && strcmp(lua_tostring(L, -2), "parameters") == 0) {
+        lua_pushnil(L);
+        while (lua_next(L, -2)) {
+          if (lua_type(L, -1) == LUA_TSTRING) lua_rawseti(L, out, (lua_Integer)lua_rawlen(L, out) + 1);
+          else lua_pop(L, 1);
+        }
+      } else {
+        collect_secrets(L, -1, out, depth + 1);
+      }
+    }
+    lua_pop(L, 1);
+  }
+}
+
+const char *const *dg_client_secrets(lua_State *L, int arg) {
+  arg = lua_absindex(L, arg);
+  lua_newtable(L); /* anchors the strings */
+  int out = lua_gettop(L);
+  if (lua_istable(L, arg)) collect_secrets(L, arg, out, 0);
+  size_t n = lua_rawlen(L, out);
+  const char **list = lua_newuserdatauv(L, (n + 1) * sizeof *list, 0);
+  for (size_t i = 0; i < n; i++) {
+    lua_rawgeti(L, out, (lua_Integer)i + 1);
+    list[i] = lua_tostring(L, -1); /* anchored by the table at out */
+    lua_pop(L, 1);
+  }
+  list[n] = NULL;
+  return list;
+}
+
+/* Appends the query value at arg under key (see dg_op); nil adds nothing. */
+static void add_query_arg(lua_State *L, dg_buf *q, const char *key, int arg) {
+  switch (lua_type(L, arg)) {
+  case LUA_TNIL:
+    return;
+  case LUA_TBOOLEAN:
+    dg_http_add_query(q, key, lua_toboolean(L, arg) ? "true" : "false");
+    return;
+  case LUA_TNUMBER:
+  case LUA_TSTRING:
+    dg_http_add_query(q, key, lua_tostring(L, arg));
+    return;
+  case LUA_TTABLE: {
+    luaL_Buffer b;
+    lua_Integer n = luaL_len(L, arg);
+    luaL_buffinit(L, &b);
+    for (lua_Integer i = 1; i <= n; i++) {
+      if (i > 1) luaL_addchar(&b, ',');
+      if (lua_geti(L, arg, i) != LUA_TSTRING)
+        luaL_argerror(L, arg, lua_pushfstring(L, "item %I of '%s' is not a string", i, key));
+      luaL_addvalue(&b);
+    }
+    luaL_pushresult(&b);
+    dg_http_add_query(q, key, lua_tostring(L, -1));
+    lua_pop(L, 1);
+    return;
+  }
+  default:
+    luaL_typeerror(L, arg, "string, boolean, number or array of strings");
+  }
+}
+
+/*
+** The binding of every dg_op row (upvalue 1: a light userdata pointing at the
+** row): session:<name>(path args..., query args..., [body]) -> decoded JSON, or
+** true for an op whose answer is ignored. Raises datagrok.Error.
+*/
+static int l_op(lua_State *L) {
+  const dg_op *op = lua_touserdata(L, lua_upvalueindex(1));
+  dg_session *s = dg_session_check(L, 1);
+  int nargs = 1 + (op->body != 0); /* the session, the body */
+  for (const char *p = op->path; *p; p++) nargs += *p == '%';
+  for (const char *const *k = op->query; k && *k; k++) nargs++;
+  lua_settop(L, nargs); /* absent arguments read as nil, buffers go above them */
+  int arg = 2;
+  dg_buf *path = dg_buf_newud(L);
+  for (const char *p = op->path; *p; p++) {
+    if (*p != '%') {
+      dg_buf_addc(path, *p);
+      continue;
+    }
+    size_t n;
+    const char *name = luaL_checklstring(L, arg, &n);
+    luaL_argcheck(L, n > 0 && strlen(name) == n, arg, "a non-empty name without NUL expected");
+    dg_http_add_name(path, name, 0);
+    arg++;
+  }
+  dg_buf *query = dg_buf_newud(L);
+  for (const char *const *k = op->query; k && *k; k++) add_query_arg(L, query, *k, arg++);
+  dg_request rq = {.method = op->method, .path = path->data, .idempotent = op->retry};
+  if (op->body) {
+    if (!lua_isnoneornil(L, arg)) luaL_checktype(L, arg, LUA_TTABLE);
+    dg_buf *body = dg_client_json_arg(L, arg);
+    rq.content_type = "application/json";
+    rq.body = body->data;
+    rq.body_len = body->len;
+    if (op->secret_body) rq.secrets = dg_client_secrets(L, arg);
+  } else if (strcmp(op->method, "POST") == 0) {
+    rq.content_type = "application/json";
+  }
+  if (path->failed || query->failed) return luaL_error(L, "out of memory");
+  if (query->len) rq.query = query->data;
+  if (op->ignore_result) {
+    dg_http_call(L, s, &rq);
+    lua_pushboolean(L, 1);
+    return 1;
+  }
+  return dg_http_call_json(L, s, &rq);
+}
+
+/* Sets one l_op closure per row of ops into the table on top. */
+static void set_ops(lua_State *L, const dg_op *ops) {
+  for (; ops->name; ops++) {
+    lua_pushlightuserdata(L, (void *)ops);
+    lua_pushcclosure(L, l_op, 1);
+    lua_setfield(L, -2, ops->name);
+  }
+}
 
 /* Reads opts[key] as a string (NULL when absent); the value stays on the stack. */
 static const char *opt_string(lua_State *L, const char *key) {
@@ -136,9 +286,10 @@ int luaopen_datagrok_client_core(lua_State *L) {
   static const luaL_Reg funcs[] = {{"session", l_session}, {NULL, NULL}};
   static const luaL_Reg own_methods[] = {{"close", l_close}, {"url", l_url}, {NULL, NULL}};
   dg_session_push_metatable(L);
-  lua_createtable(L, 0, 32);
+  lua_createtable(L, 0, 64);
   luaL_setfuncs(L, own_methods, 0);
   for (int i = 0; session_areas[i]; i++) luaL_setfuncs(L, session_areas[i], 0);
+  for (int i = 0; op_areas[i]; i++) set_ops(L, op_areas[i]);
   lua_setfield(L, -2, "__index");
   lua_pop(L, 1);
   luaL_newlib(L, funcs);

@@ -672,43 +672,53 @@ static CURLcode run_attempt(lua_State *L, http_call *c, int log) {
 /* Errors                                                              */
 /* ------------------------------------------------------------------ */
 
-/* Pushes s[0..n) with the session's key replaced by "***". */
-static void push_scrubbed(lua_State *L, dg_session *s, const char *str, size_t n) {
-  lua_pushlstring(L, str, n);
-  if (s->secret && strlen(s->secret) >= SCRUB_MIN && strstr(lua_tostring(L, -1), s->secret)) {
-    luaL_gsub(L, lua_tostring(L, -1), s->secret, "***");
+/* Replaces secret by "***" in the string on top (unless it is shorter than SCRUB_MIN). */
+static void scrub_top(lua_State *L, const char *secret) {
+  if (secret && strlen(secret) >= SCRUB_MIN && strstr(lua_tostring(L, -1), secret)) {
+    luaL_gsub(L, lua_tostring(L, -1), secret, "***");
     lua_remove(L, -2);
   }
 }
 
-/* Sets err.key to the scrubbed s[0..n); the Error is on top. */
-static void set_scrubbed(lua_State *L, dg_session *s, const char *key, const char *str, size_t n) {
-  push_scrubbed(L, s, str, n);
+/* Pushes str[0..n) with the session's key and the request's secrets replaced by "***". */
+static void push_scrubbed(lua_State *L, const dg_session *s, const dg_request *rq, const char *str,
+                          size_t n) {
+  lua_pushlstring(L, str, n);
+  scrub_top(L, s->secret);
+  for (const char *const *p = rq->secrets; p && *p; p++) scrub_top(L, *p);
+}
+
+/* Sets err.key to the scrubbed str[0..n); the Error is on top. */
+static void set_scrubbed(lua_State *L, const dg_session *s, const dg_request *rq, const char *key,
+                         const char *str, size_t n) {
+  push_scrubbed(L, s, rq, str, n);
   lua_setfield(L, -2, key);
 }
 
 /*
 ** Sets err.body (the Error is on top) to the first EXCERPT_MAX bytes of body,
-** cut at a UTF-8 character boundary and scrubbed of the session's key.
+** cut at a UTF-8 character boundary and scrubbed of the session's key and the
+** request's secrets.
 */
-static void set_body_excerpt(lua_State *L, dg_session *s, const dg_buf *body) {
+static void set_body_excerpt(lua_State *L, const dg_session *s, const dg_request *rq,
+                             const dg_buf *body) {
   if (!body->len) return;
   size_t n = body->len < EXCERPT_MAX ? body->len : EXCERPT_MAX;
   while (n < body->len && n > 0 && ((unsigned char)body->data[n] & 0xC0) == 0x80) n--;
-  set_scrubbed(L, s, "body", body->data, n);
+  set_scrubbed(L, s, rq, "body", body->data, n);
 }
 
 /* Pushes a new Error with the call's method, url, status, attempts and body excerpt. */
 static void push_call_error(lua_State *L, http_call *c, const char *code, const char *msg) {
   dg_response *rsp = c->rsp;
   dg_error_push(L, code, "%s", "");
-  set_scrubbed(L, c->s, "message", msg, strlen(msg));
+  set_scrubbed(L, c->s, c->rq, "message", msg, strlen(msg));
   dg_error_setstr(L, "method", c->rq->method);
   dg_error_setstr(L, "url", rsp->url.data ? rsp->url.data : c->s->display_url);
   if (c->status > 0) dg_error_setint(L, "status", c->status);
   dg_error_setint(L, "attempts", rsp->attempts);
   if (c->mode == BODY_ERROR || c->mode == BODY_KEEP || c->mode == BODY_HOLD)
-    set_body_excerpt(L, c->s, &rsp->body);
+    set_body_excerpt(L, c->s, c->rq, &rsp->body);
 }
 
 /* True when t (at idx) is an ApiError object. */
@@ -1082,7 +1092,7 @@ int dg_http_push_json(lua_State *L, dg_session *s, const dg_request *rq, dg_resp
   dg_error_setstr(L, "method", rq->method);
   dg_error_setstr(L, "url", rsp->url.data);
   if (rsp->status) dg_error_setint(L, "status", rsp->status);
-  set_body_excerpt(L, s, &rsp->body);
+  set_body_excerpt(L, s, rq, &rsp->body);
   return -1;
 }
 

@@ -60,6 +60,10 @@ typedef struct dg_request {
   dg_sink *sink;            /* where a successful response body goes; NULL: response->body */
   int idempotent;           /* may be retried (GET, DELETE, sync POST, replace-uploads) */
   int transfer;             /* a bulk transfer: no overall timeout, only low-speed abort */
+  /* NULL-terminated strings the request carries that must never be shown (a
+     connection's password ...): replaced by "***" in an Error's message and body,
+     like the key. NULL for none; strings shorter than 4 bytes are not scrubbed. */
+  const char *const *secrets;
 } dg_request;
 
 typedef struct dg_response {

@@ -997,8 +997,9 @@ static int transfer(lua_State *L, dg_session *s, sync_run *r, const sync_args *a
   size_t body_len;
   const char *body = lua_tolstring(L, -1, &body_len);
   dg_sink sink = {sink_begin, sink_write, r};
-  dg_request rq = {"POST", path->data, query->data, "application/json", body, body_len,
-                   NULL, &sink, 1, 1};
+  dg_request rq = {.method = "POST", .path = path->data, .query = query->data,
+                   .content_type = "application/json", .body = body, .body_len = body_len,
+                   .sink = &sink, .idempotent = 1, .transfer = 1};
   dg_response *rsp = dg_response_newud(L);
   r->last_checkpoint = dg_clock_seconds();
   r->in_transfer = 1;
