@@ -26,3 +26,18 @@ static int l_call_function(lua_State *L) {
 const luaL_Reg dg_function_methods[] = {
   {"call_function", l_call_function},
   {NULL, NULL}};
+
+/* The resource-style client's function operations (P4+), as dg_op rows (client.h). */
+const dg_op dg_function_ops[] = {
+  /* session:get_function(id_or_grok_name) -> Func JSON (GET /public/v1/functions/{id}) */
+  {.name = "get_function", .method = "GET", .path = "/public/v1/functions/%", .retry = 1},
+  /* session:list_functions([text]) -> array of Func JSON (GET /public/v1/functions?text=) */
+  {.name = "list_functions", .method = "GET", .path = "/public/v1/functions",
+   .query = (const char *const[]){"text", NULL}, .retry = 1},
+  /* session:save_function(func_dict) -> the saved Func JSON (POST /public/v1/functions,
+     a Script or a DataQuery). Not retried. */
+  {.name = "save_function", .method = "POST", .path = "/public/v1/functions", .body = 1},
+  /* session:call_func(grok_name, params) -> the decoded result; the P4 route
+     POST /public/v1/functions/{name}/call. Never retried. */
+  {.name = "call_func", .method = "POST", .path = "/public/v1/functions/%/call", .body = 1},
+  {.name = NULL}};
