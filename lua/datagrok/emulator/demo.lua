@@ -3,7 +3,10 @@
 -- "All users", "Developers", "Administrators" and "Chemists" with admin and non-admin
 -- members; the `demog` table (Demo:demog, 300 deterministic rows of subject, age, sex,
 -- race, height, weight); and the System:DemoFiles share with demog.csv at its root,
--- cars.csv, README.md and the subfolder chem/ (smiles.csv, assays/ic50.csv).
+-- cars.csv, README.md and the subfolder chem/ (smiles.csv, assays/ic50.csv); and (seed_api)
+-- the connections Demo:DemoDB (Postgres, with credentials) and System:DemoFiles (the
+-- file share), the script Demo:Hello, the query Demo:DemogByRace on Demo:DemoDB, and
+-- the package Demo with a published version 1.0.0.
 local users = require "datagrok.emulator.users"
 local groups = require "datagrok.emulator.groups"
 local files = require "datagrok.emulator.files"
@@ -22,6 +25,16 @@ M.ALICE_GROUP = "a11ce000-9a50-11e6-9cc9-00000000a11d"
 M.BOB_GROUP = "b0b00000-9a50-11e6-9cc9-00000000b0b1"
 M.DEMOG = "de300000-9a50-11e6-9cc9-00000000de30"
 M.ROWS = 300
+M.DEMO_DB = "d3b00000-9a50-11e6-9cc9-0000000d3b00"
+M.DEMO_FILES_CONN = "d3f00000-9a50-11e6-9cc9-0000000d3f00"
+M.DEMO_DB_CREDENTIALS = "d3c00000-9a50-11e6-9cc9-0000000d3c00"
+M.HELLO_SCRIPT = "5c400000-9a50-11e6-9cc9-000000005c40"
+M.DEMOG_QUERY = "9e400000-9a50-11e6-9cc9-000000009e40"
+M.DEMO_PACKAGE = "9ac00000-9a50-11e6-9cc9-000000009ac0"
+M.DEMO_PACKAGE_V1 = "9ac10000-9a50-11e6-9cc9-000000009ac1"
+--- The demo database's password (emulator demo content, not a real secret): specs
+-- check that it never shows.
+M.DEMO_DB_PASSWORD = "demo-db-password-1234"
 
 --- The demog CSV: the same text every time (a fixed linear congruential generator).
 function M.demog_csv()
@@ -49,9 +62,52 @@ local DEMO_FILES = {
   ["chem/assays/ic50.csv"] = "compound,target,ic50_nm\nC-001,EGFR,12.5\nC-002,EGFR,340\nC-003,HER2,57.1\n",
 }
 
+--- Seeds the connections, functions and package of the demo (once per data dir, also
+-- into a data dir seeded before they existed); saves what it changed.
+function M.seed_api(state)
+  if state.meta.demo_api then return end
+  local now = reply.now()
+  state.connections[M.DEMO_DB] = {
+    id = M.DEMO_DB, name = "DemoDB", namespace = "Demo:", friendlyName = "Demo DB",
+    description = "The demo database (emulated: nothing listens)", dataSource = "Postgres",
+    parameters = { server = "db.demo.local", port = 5432, db = "demo" }, tags = { "demo" },
+    createdOn = now, updatedOn = now }
+  state.credentials[M.DEMO_DB_CREDENTIALS] = {
+    id = M.DEMO_DB_CREDENTIALS, entityBindId = M.DEMO_DB,
+    parameters = { login = "demo", password = M.DEMO_DB_PASSWORD }, openParameters = {} }
+  state.connections[M.DEMO_FILES_CONN] = {
+    id = M.DEMO_FILES_CONN, name = "DemoFiles", namespace = "System:", friendlyName = "Demo files",
+    description = "The System:DemoFiles share", dataSource = "Files",
+    parameters = { dir = "system.demofiles" }, tags = { "demo", "files" }, createdOn = now, updatedOn = now }
+  state.functions[M.HELLO_SCRIPT] = {
+    id = M.HELLO_SCRIPT, name = "Hello", namespace = "Demo:", friendlyName = "Hello",
+    description = "Greets someone", source = "script", language = "python",
+    script = "#name: Hello\n#language: python\n#input: string who\n#output: string greeting\n"
+      .. "greeting = 'Hello, ' + who\n",
+    params = { { name = "who", propertyType = "string", isInput = true },
+               { name = "greeting", propertyType = "string", isInput = false } },
+    tags = { "demo" }, options = {}, createdOn = now, updatedOn = now }
+  state.functions[M.DEMOG_QUERY] = {
+    id = M.DEMOG_QUERY, name = "DemogByRace", namespace = "Demo:", friendlyName = "Demog by race",
+    description = "Subjects of one race", source = "data-query", connection = M.DEMO_DB,
+    query = "--input: string race\nselect * from demog where race = @race",
+    params = { { name = "race", propertyType = "string", isInput = true },
+               { name = "result", propertyType = "dataframe", isInput = false } },
+    tags = { "demo" }, options = {}, createdOn = now, updatedOn = now }
+  state.packages[M.DEMO_PACKAGE] = {
+    id = M.DEMO_PACKAGE, name = "Demo", friendlyName = "Demo", fullName = "@datagrok/demo",
+    description = "Demo scripts and queries", category = "Demo", createdOn = now, updatedOn = now }
+  state.published[M.DEMO_PACKAGE_V1] = {
+    id = M.DEMO_PACKAGE_V1, package = M.DEMO_PACKAGE, version = "1.0.0", isCurrent = true, debug = false,
+    packageAuthor = "admin@datagrok.local", publishedOn = now, commit = "0000000", createdOn = now,
+    updatedOn = now }
+  state.meta.demo_api = true
+  state:save_all("connections", "credentials", "functions", "packages", "published", "meta")
+end
+
 --- Seeds the demo content into state unless it was seeded before; saves everything.
 function M.seed(state)
-  if state.meta.demo then return end
+  if state.meta.demo then return M.seed_api(state) end
   local admin = users.ensure_admin(state)
   local alice = users.add(state, { id = M.ALICE, group_id = M.ALICE_GROUP, login = "alice",
                                    firstName = "Alice", lastName = "Smith", email = "alice@datagrok.local" })
@@ -89,6 +145,7 @@ function M.seed(state)
   end
   state.meta.demo = true
   state:save_all("users", "groups", "relations", "tables", "meta")
+  M.seed_api(state)
 end
 
 return M

@@ -9,7 +9,8 @@
 -- response table (see reply.lua and src/emulator.c).
 --
 -- Routes live in modules (auth, info, files (with the sync route), tables, dashboards,
--- groups, users, functions); each has `register(router)` and adds
+-- groups, users, connections (with credentials), packages, shares, batch, functions);
+-- each has `register(router)` and adds
 -- `router:get/post/delete(pattern, fn)`
 -- with a Lua pattern (anchored for you) whose captures follow (req, state) in fn's
 -- arguments. `req.user` is the caller (a users record) once authenticated.
@@ -22,7 +23,7 @@ local M = {}
 
 --- The route modules, in registration order (earlier routes win).
 M.ROUTE_MODULES = { "auth", "info", "files", "tables", "dashboards", "groups",
-                    "users", "functions" }
+                    "users", "connections", "packages", "shares", "batch", "functions" }
 
 local Router = {}
 Router.__index = Router
@@ -151,6 +152,16 @@ function Server:control(req)
   elseif req.path == "/_emulator/requests" and req.method == "DELETE" then
     self.recorded = {}
     return reply.json({ cleared = true })
+  elseif req.path == "/_emulator/sessions" and req.method == "POST" then
+    -- a session token for a user (by login): a way to act as alice or bob in tests
+    local d = reply.body_json(req)
+    local users = require "datagrok.emulator.users"
+    local u = type(d) == "table" and type(d.login) == "string" and users.find(self.state, d.login)
+    if not u then reply.not_found("user", type(d) == "table" and d.login or "?") end
+    local token = require("datagrok.core").uuid4():gsub("-", "")
+    self.state.tokens[token] = { user = u.id, createdOn = reply.now() }
+    self.state:save("tokens")
+    return reply.json({ token = token })
   elseif req.path == "/_emulator/sync_parts" and req.method == "POST" then
     return require("datagrok.emulator.sync").arm_extra_parts(req)
   end

@@ -3,7 +3,8 @@
 -- Layout of `<data>`:
 --   state/<collection>.json   one JSON object per collection, keyed by entity id:
 --                             users, groups, relations, requests, tables, dashboards,
---                             tokens, meta
+--                             tokens, meta, connections, credentials, functions,
+--                             packages, published, shares
 --   tables/<id>.csv           table data
 --   files/<connector>/...     file shares (`System:DemoFiles` -> files/system.demofiles)
 --   tmp/                      spooled request bodies (same file system: moved by rename)
@@ -20,7 +21,8 @@ local State = {}
 State.__index = State
 
 M.COLLECTIONS = { "users", "groups", "relations", "requests", "tables", "dashboards",
-                  "tokens", "meta" }
+                  "tokens", "meta", "connections", "credentials", "functions", "packages",
+                  "published", "shares" }
 
 local function read_file(path)
   local f = io.open(path, "rb")
