@@ -307,12 +307,27 @@ end
 function Files:download(connector, path, ...) return self._client:download_file(connector, path, ...) end
 function Files:upload(connector, path, file_path) return self._client:upload_file(connector, path, file_path) end
 
+--- dg.files:sync_dir(connector, remote_path, dir [, ...]): the P4 name of dg:sync_dir.
+function Files:sync_dir(connector, remote_path, dir, ...)
+  return self._client:sync_dir(connector, remote_path, dir, ...)
+end
+
 function Files.__tostring(f) return "datagrok.Files<" .. tostring(f._client) .. ">" end
+Files.__help = {
+  list = "files:list(connector [, dir [, recursive]]) -> {entry}",
+  delete = "files:delete(connector, path) -> true",
+  download = "files:download(connector, path [, {to = local_path}]) -> DataFrame | string | path",
+  upload = "files:upload(connector, path, file_path) -> true",
+  sync_dir = "files:sync_dir(connector, remote_path, dir [, opts]) -> report",
+}
 
 function M.subclients.files(client) return setmetatable({_client = client}, Files) end
 
 M.Client = Client
 --- The Lua methods of every Client: other modules add wrappers here.
 M.methods = methods
+
+-- The resource objects (dg.users, dg.connections ...) and dg:healthcheck/batch/raw.
+require("datagrok.resources").install(M)
 
 return M

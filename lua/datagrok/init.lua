@@ -39,6 +39,8 @@ local lazy = {
   connect = function() return require("datagrok.client").connect end,
   DataFrame = function() return require("datagrok.dataframe") end,
   read_csv = function() return require("datagrok.dataframe").read_csv end,
+  --- datagrok.help(v) -> text: what v is and one line per method (dg, dg.users, a User ...)
+  help = function() return require("datagrok.repl").help end,
 }
 
 setmetatable(M, {
