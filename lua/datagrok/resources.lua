@@ -510,7 +510,10 @@ function M.raw(client, method, path, opts) return client._session:raw(method, pa
 --- The wire form of a batch parameter value: objects as their dicts.
 local function wire(v, depth)
   if type(v) ~= "table" or depth > 16 then return v end
-  if type(v.to_dict) == "function" then return v:to_dict() end
+  if type(v.to_dict) == "function" then
+    if type(v.ensure_id) == "function" then v:ensure_id() end -- as a save would
+    return v:to_dict()
+  end
   if getmetatable(v) ~= nil then return v end
   local out = {}
   for k, x in pairs(v) do out[k] = wire(x, depth + 1) end
@@ -519,7 +522,8 @@ end
 
 --- dg:batch(ops [, opts]) -> {summary=, results=, ok=}. ops: array of {id=, action=,
 -- params=, depends_on= (or dependsOn) {ids}}; opts: stop_on_error, transaction,
--- concurrency. Objects in params are sent as their wire form. Never retried.
+-- concurrency. Objects in params are sent as their wire form, with an id ensured as
+-- a save would. Never retried.
 function M.batch(client, ops, opts)
   if type(ops) ~= "table" then error(("bad argument #1 to 'batch' (table expected, got %s)"):format(type(ops)), 2) end
   if opts ~= nil and type(opts) ~= "table" then
