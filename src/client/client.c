@@ -110,14 +110,18 @@ const char *const *dg_client_secrets(lua_State *L, int arg) {
   int out = lua_gettop(L);
   if (lua_istable(L, arg)) collect_secrets(L, arg, out, 0);
   size_t n = lua_rawlen(L, out);
-  const char **list = lua_newuserdatauv(L, (n + 1) * sizeof *list, 0);
-  for (size_t i = 0; i < n; i++) {
-    lua_rawgeti(L, out, (lua_Integer)i + 1);
-    list[i] = lua_tostring(L, -1); /* anchored by the table at out */
-    lua_pop(L, 1);
+  dg_buf *list = dg_buf_newud(L); /* the pointer array; its __gc frees it */
+  for (size_t i = 0; i <= n; i++) {
+    const char *p = NULL; /* the last entry ends the list */
+    if (i < n) {
+      lua_rawgeti(L, out, (lua_Integer)i + 1);
+      p = lua_tostring(L, -1); /* anchored by the table at out */
+      lua_pop(L, 1);
+    }
+    dg_buf_add(list, (const char *)&p, sizeof p);
   }
-  list[n] = NULL;
-  return list;
+  if (list->failed) luaL_error(L, "out of memory");
+  return (const char *const *)(void *)list->data;
 }
 
 /* Appends the query value at arg under key (see dg_op); nil adds nothing. */
