@@ -16,6 +16,7 @@ local filter = require "datagrok.emulator.filter"
 local groups = require "datagrok.emulator.groups"
 local core = require "datagrok.core"
 local json = require "datagrok.json"
+local fs = require "datagrok.emulator.fs"
 
 local M = {}
 local null, array = json.null, json.array
@@ -37,6 +38,30 @@ end
 
 --- The Grok name of an entity with a namespace ("Demo:" .. name).
 function M.grok_name(e) return (e.namespace or "") .. e.name end
+
+--- Adds a Files connection for every share directory under files/ that no connection
+-- stands for yet (a share an upload created: `files/team.share` is `team:share`, the
+-- names as lower-cased on disk); saves when it added one.
+function M.add_share_connections(state)
+  local known, added = {}, false
+  for _, c in pairs(state.connections) do
+    known[(M.grok_name(c):lower():gsub(":", "."))] = true
+    if c.parameters and type(c.parameters.dir) == "string" then known[c.parameters.dir] = true end
+  end
+  for _, e in ipairs(fs.list(state.files_dir, false) or {}) do
+    local ns, name = e.path:match("^(.+)%.([^.]+)$")
+    if e.type == "dir" and not known[e.path] and ns then
+      local now = reply.now()
+      local id = core.uuid4()
+      state.connections[id] = { id = id, name = name, namespace = ns .. ":", friendlyName = name,
+                                description = "file share", dataSource = "Files",
+                                parameters = { dir = e.path }, tags = { "files" }, createdOn = now,
+                                updatedOn = now }
+      added = true
+    end
+  end
+  if added then state:save("connections") end
+end
 
 --- The connection addressed by id or Grok name (`.` for `:`, case-insensitive), or nil.
 function M.find(state, ref)
@@ -183,6 +208,7 @@ function M.register(router)
   local base = "/public/v1/connections"
   router:post(base .. "/test", test)
   router:get(base .. "/([^/]+)", function(_, state, ref)
+    M.add_share_connections(state)
     return reply.json(M.wire(state, M.find(state, ref) or reply.not_found("connection", ref)))
   end)
   router:delete(base .. "/([^/]+)", function(_, state, ref)
@@ -201,6 +227,7 @@ function M.register(router)
     datasource = function(c) return c.dataSource end, namespace = function(c) return c.namespace end,
   }
   router:get(base, function(req, state)
+    M.add_share_connections(state)
     local pred = filter.compile(req.args.text, fields, { "name", "friendlyname", "description" })
     local source = req.args.dataSource
     local want_tags = {}
