@@ -274,9 +274,15 @@ end
 
 function Functions:create_script(script, ...)
   local o
-  if type(script) == "table" then o = script; script = o.script
-  else o = options({"name", "opts"}, ...); if type(o.opts) == "table" then
-    for k, v in pairs(o.opts) do o[k] = o[k] or v end end end
+  if type(script) == "table" then
+    o = script -- create_script{script=, name=, language=, ...}
+    script = o.script
+  else
+    o = options({"name", "opts"}, ...) -- (script, name, opts) or (script, opts)
+    for k, v in pairs(type(o.opts) == "table" and o.opts or {}) do
+      if o[k] == nil then o[k] = v end
+    end
+  end
   if type(script) ~= "string" then
     error(("bad argument #1 to 'create_script' (string expected, got %s)"):format(type(script)), 2)
   end
@@ -542,9 +548,17 @@ function M.batch(client, ops, opts)
   local body = {operations = operations, options = {stopOnError = opts.stop_on_error == true or nil,
     transaction = opts.transaction == true or nil, concurrency = opts.concurrency}}
   local res = client._session:batch(body)
-  if type(res) == "table" and type(res.summary) == "table" then
-    local s = res.summary
-    res.ok = (s.failed or 0) == 0 and (s.skipped or 0) == 0 and (s.partial or 0) == 0
+  if type(res) == "table" then
+    -- ok: nothing failed, was skipped or partial; from the summary, else from the results
+    local s = type(res.summary) == "table" and res.summary or nil
+    if s then
+      res.ok = (s.failed or 0) == 0 and (s.skipped or 0) == 0 and (s.partial or 0) == 0
+    else
+      res.ok = true
+      for _, r in ipairs(type(res.results) == "table" and res.results or {}) do
+        if type(r) ~= "table" or r.status ~= "success" then res.ok = false end
+      end
+    end
   end
   return res
 end

@@ -201,7 +201,18 @@ static int l_op(lua_State *L) {
     lua_pushboolean(L, 1);
     return 1;
   }
-  return dg_http_call_json(L, s, &rq);
+  if (!op->text_ok) return dg_http_call_json(L, s, &rq);
+  dg_response *rsp = dg_response_newud(L);
+  if (dg_http_perform(L, s, &rq, rsp) != 0) {
+    dg_response_free(rsp);
+    return lua_error(L);
+  }
+  if (dg_http_push_json(L, s, &rq, rsp) != 0) { /* not JSON: the text as it is */
+    lua_pop(L, 1);
+    lua_pushlstring(L, rsp->body.data ? rsp->body.data : "", rsp->body.len);
+  }
+  dg_response_free(rsp);
+  return 1;
 }
 
 /* Sets one l_op closure per row of ops into the table on top. */

@@ -47,6 +47,7 @@ typedef struct dg_op {
   int body;                 /* takes a JSON body argument */
   int retry;                /* safe to repeat: retried on transient failures (reads, deletes) */
   int ignore_result;        /* the answer is ignored: returns true */
+  int text_ok;              /* an answer that is not JSON is returned as a string */
   int secret_body;          /* the string values of every "parameters" table in the body
                                are secrets (http.h: dg_request.secrets) */
 } dg_op;

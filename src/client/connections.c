@@ -23,8 +23,9 @@ const dg_op dg_connection_ops[] = {
   {.name = "delete_connection", .method = "DELETE", .path = "/public/v1/connections/%",
    .retry = 1, .ignore_result = 1},
   /* session:test_connection(conn_dict) -> the server's verdict: the JSON string
-     "ok", or a string saying what failed. POST /public/v1/connections/test; not
-     retried (it sends the credentials and may open a connection on the server). */
+     "ok", or a string saying what failed (a plain-text answer is taken as it is).
+     POST /public/v1/connections/test; not retried (it sends the credentials and may
+     open a connection on the server). */
   {.name = "test_connection", .method = "POST", .path = "/public/v1/connections/test", .body = 1,
-   .secret_body = 1},
+   .secret_body = 1, .text_ok = 1},
   {.name = NULL}};

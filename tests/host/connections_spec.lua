@@ -123,6 +123,28 @@ describe("dg.connections", function()
     assert.are.equal("USAGE", err.code)
   end)
 
+  it("takes a plain-text verdict as it is (a server may answer ok without JSON quotes)", function()
+    local tmp = os.tmpname()
+    for _, verdict in ipairs({"ok", "refused by the test server"}) do
+      local f = assert(io.open(tmp, "wb"))
+      f:write(verdict)
+      f:close()
+      dg:upload_file("System:DemoFiles", "verdict.txt", tmp)
+      e:fault{prefix = "/public/v1/connections/test", action = "redirect", status = 303,
+              location = e.url .. "/public/v1/files/System.DemoFiles/verdict.txt"}
+      local ok, res = pcall(dg.connections.test, dg.connections, dg.connections:get("Demo:DemoDB"))
+      if verdict == "ok" then
+        assert.is_true(ok, tostring(res))
+      else
+        assert.is_false(ok)
+        assert.are.equal("API_ERROR", res.code)
+        assert.matches("refused by the test server", res.message)
+      end
+    end
+    os.remove(tmp)
+    dg.files:delete("System:DemoFiles", "verdict.txt")
+  end)
+
   it("retries reads and deletes; not saves or tests", function()
     policy.retried(e, "GET", "/public/v1/connections/Demo.DemoDB", function() return dg.connections:get("Demo:DemoDB") end)
     policy.retried(e, "GET", "/public/v1/connections", function() return dg.connections:list() end)
