@@ -44,6 +44,12 @@ local lazy = {
 }
 
 setmetatable(M, {
+  -- the REPL's completion sees the lazily loaded parts before their first use
+  __complete = function()
+    local names = {}
+    for k in pairs(lazy) do names[#names + 1] = k end
+    return names
+  end,
   __index = function(t, k)
     local loader = lazy[k]
     if loader then

@@ -164,6 +164,15 @@ describe("resource objects", function()
     _G.dg, _G.u_ = nil, nil
   end)
 
+  it("are found by completion on the module too (help, connect, new)", function()
+    _G.datagrok_ = datagrok
+    local c = table.concat(repl.complete("datagrok_."), " ")
+    _G.datagrok_ = nil
+    for _, name in ipairs({"datagrok_.help", "datagrok_.connect", "datagrok_.new"}) do
+      assert.is_truthy(c:find(name, 1, true), name)
+    end
+  end)
+
   it("have a help line per method", function()
     local help = datagrok.help(dg.users)
     assert.matches("users:get%(id_or_login%)", help)
