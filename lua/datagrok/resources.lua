@@ -510,8 +510,27 @@ M.tables = resource("Tables", Tables, tables_help)
 --- dg:healthcheck([module]) -> {status=, server=, version=, time=, services=}
 function M.healthcheck(client, module) return client._session:healthcheck(module) end
 
---- dg:raw(method, path [, opts]) -> value, status (src/client/raw.c).
-function M.raw(client, method, path, opts) return client._session:raw(method, path, opts) end
+
+--- Makes every table under a "parameters" key in v a Secret (printed with its keys only):
+-- a batch's results carry connections and credentials as plain wire tables.
+local function hide_parameters(v, depth)
+  if type(v) ~= "table" or depth > 16 then return end
+  for k, x in pairs(v) do
+    if k == "parameters" and type(x) == "table" and getmetatable(x) == nil then
+      setmetatable(x, models.Secret)
+    else
+      hide_parameters(x, depth + 1)
+    end
+  end
+end
+
+--- dg:raw(method, path [, opts]) -> value, status (src/client/raw.c). Tables under a
+-- "parameters" key of a JSON answer print with their keys only, as in objects.
+function M.raw(client, method, path, opts)
+  local v, status = client._session:raw(method, path, opts)
+  hide_parameters(v, 0)
+  return v, status
+end
 
 --- The wire form of a batch parameter value: objects as their dicts.
 local function wire(v, depth)
@@ -548,6 +567,7 @@ function M.batch(client, ops, opts)
   local body = {operations = operations, options = {stopOnError = opts.stop_on_error == true or nil,
     transaction = opts.transaction == true or nil, concurrency = opts.concurrency}}
   local res = client._session:batch(body)
+  hide_parameters(res, 0)
   if type(res) == "table" then
     -- ok: nothing failed, was skipped or partial; from the summary, else from the results
     local s = type(res.summary) == "table" and res.summary or nil

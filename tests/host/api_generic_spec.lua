@@ -64,6 +64,12 @@ describe("dg:raw", function()
     assert.are.equal("application/json", last_request().content_type)
   end)
 
+  it("prints the parameters of a connection it answers with their keys only", function()
+    local c = dg:raw("GET", "/public/v1/connections/Demo.DemoDB")
+    assert.are.equal("db.demo.local", c.parameters.server)
+    assert.is_nil(repl.format(c):find("db.demo.local", 1, true))
+  end)
+
   it("returns a non-JSON answer as a string", function()
     local text = dg:raw("GET", "/public/v1/files/System.DemoFiles/README.md")
     assert.matches("^# DemoFiles", text)

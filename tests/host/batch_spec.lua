@@ -84,6 +84,9 @@ describe("dg:batch", function()
       {action = "scripts.delete", params = {name = "Admin:BatchScript"}, depends_on = {"s"}},
     })
     assert.is_true(r.ok, datagrok.json.encode(r))
+    -- the connection in the results prints without its parameters
+    assert.are.equal("b", r.results[1].result.parameters.server)
+    assert.is_nil(require("datagrok.repl").format(r):find('"b"', 1, true))
     assert.are.equal("b", dg.connections:get(conn.id).parameters.server)
     assert.are.equal("b", dg.credentials:for_entity(conn.id).parameters.login)
     assert.is_false(pcall(dg.functions.get, dg.functions, "Admin:BatchScript"))
