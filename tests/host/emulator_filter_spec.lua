@@ -46,6 +46,20 @@ describe("emulator smart filter", function()
     assert.are.equal("", logins('status = "active" AND login = "bob"'))
   end)
 
+  it("matches a field whose getter gives several values when any matches", function()
+    local f = {name = function(g) return {g.name, g.friendly} end}
+    local pred = filter.compile('name = "chemists"', f, {"name"})
+    assert.is_true(pred({name = "chem", friendly = "Chemists"}))
+    assert.is_false(pred({name = "chem", friendly = "Chem team"}))
+    assert.is_true(filter.compile("team", f, {"name"})({name = "chem", friendly = "Chem team"}))
+  end)
+
+  it("answers 400 for a boolean field compared with anything but true or false", function()
+    local ok, err = pcall(filter.compile, "admin = maybe", fields, {}, {admin = true})
+    assert.is_false(ok)
+    assert.matches("admin must be true or false", reply.raised(err).body)
+  end)
+
   it("answers 400 naming an unknown field", function()
     local ok, err = pcall(filter.compile, "shoe = 3", fields, {})
     assert.is_false(ok)

@@ -37,6 +37,10 @@ describe("dg.groups", function()
     for _, g in ipairs(dg.groups:list()) do names[#names + 1] = g.name end
     assert.are.same({"Administrators", "All users", "Chemists", "Developers"}, names)
     assert.are.equal("Chemists", dg.groups:find("chem")[1].name)
+    -- the server's smart filter, with the personal=false the client appends
+    local some = dg.groups:list('name in ("Chemists", "Developers")')
+    assert.are.same({"Chemists", "Developers"}, {some[1].name, some[2].name})
+    assert.are.equal(1, #dg.groups:list('description contains "chemistry"'))
     local chem = dg.groups:get("Chemists")
     assert.are.equal(CHEMISTS, chem.id)
     assert.are.equal(2, #chem.children)

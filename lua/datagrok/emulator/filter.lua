@@ -8,7 +8,8 @@
 --   source="script" and language = "python"     terms joined by `and`
 --   chem                       free text: a substring of the entity's text fields
 --
--- Fields are named per route (`fields`: lower-case name -> fn(entity) -> value);
+-- Fields are named per route (`fields`: lower-case name -> fn(entity) -> value, or a
+-- list of values of which any may match);
 -- dotted names (`package.shortName`) are ordinary names. An unknown field or a
 -- malformed term answers 400 with an ApiError naming it.
 local reply = require "datagrok.emulator.reply"
@@ -55,8 +56,20 @@ local function norm(v)
   return tostring(v):lower()
 end
 
+--- True when test(text) holds for the value a field getter gave: one value, or any of
+-- a list of values (a group's `name` is its name or its friendly name).
+local function any(v, test)
+  if type(v) == "table" and v ~= reply.null then
+    for _, x in ipairs(v) do
+      if test(norm(x)) then return true end
+    end
+    return false
+  end
+  return test(norm(v))
+end
+
 --- Parses one term into a predicate over an entity.
-local function term_predicate(term, fields, text_fields)
+local function term_predicate(term, fields, text_fields, booleans)
   local field, values = term:match("^([%a_][%w_.]*)%s+[iI][nN]%s*%((.*)%)$")
   local op, value
   if field then
@@ -71,10 +84,10 @@ local function term_predicate(term, fields, text_fields)
   end
   if not field then
     local needle = unquote(term):lower()
+    local function holds(v) return v ~= nil and v:find(needle, 1, true) ~= nil end
     return function(e)
       for _, f in ipairs(text_fields) do
-        local v = norm(fields[f](e))
-        if v and v:find(needle, 1, true) then return true end
+        if any(fields[f](e), holds) then return true end
       end
       return false
     end
@@ -86,24 +99,28 @@ local function term_predicate(term, fields, text_fields)
     for v in (values .. ","):gmatch("([^,]*),") do
       if not v:match("^%s*$") then set[unquote(v):lower()] = true end
     end
-    return function(e) local v = norm(get(e)); return v ~= nil and set[v] == true end
+    return function(e) return any(get(e), function(v) return v ~= nil and set[v] == true end) end
   end
   local want = unquote(value):lower()
-  if op == "contains" then
-    return function(e) local v = norm(get(e)); return v ~= nil and v:find(want, 1, true) ~= nil end
-  elseif op == "!=" then
-    return function(e) return norm(get(e)) ~= want end
+  if booleans[field:lower()] and want ~= "true" and want ~= "false" then
+    reply.bad_request(("smart filter: %s must be true or false, not '%s'"):format(field, unquote(value)))
   end
-  return function(e) return norm(get(e)) == want end
+  if op == "contains" then
+    return function(e) return any(get(e), function(v) return v ~= nil and v:find(want, 1, true) ~= nil end) end
+  elseif op == "!=" then
+    return function(e) return not any(get(e), function(v) return v == want end) end
+  end
+  return function(e) return any(get(e), function(v) return v == want end) end
 end
 
 --- Compiles a smart filter into a predicate. fields: lower-case name ->
--- fn(entity) -> value; text_fields: the field names free text searches.
-function M.compile(text, fields, text_fields)
+-- fn(entity) -> value; text_fields: the field names free text searches; booleans
+-- (optional): the set of field names whose value must be true or false (400 otherwise).
+function M.compile(text, fields, text_fields, booleans)
   local preds = {}
   for _, term in ipairs(split_and(text or "")) do
     term = term:match("^%s*(.-)%s*$")
-    if term ~= "" then preds[#preds + 1] = term_predicate(term, fields, text_fields) end
+    if term ~= "" then preds[#preds + 1] = term_predicate(term, fields, text_fields, booleans or {}) end
   end
   return function(e)
     for _, p in ipairs(preds) do

@@ -121,52 +121,25 @@ local function current_group(req, state)
   return g
 end
 
-local function strip_quotes(s)
-  s = s:match("^%s*(.-)%s*$")
-  return s:match('^"(.*)"$') or s:match("^'(.*)'$") or s
-end
+--- The smart-filter fields of groups (filter.lua); `name` matches the name or the
+-- friendly name.
+local FILTER_FIELDS = {
+  id = function(g) return g.id end,
+  name = function(g) return { g.name or "", g.friendlyName or g.name or "" } end,
+  friendlyname = function(g) return g.friendlyName or g.name end,
+  description = function(g) return g.description end,
+  personal = function(g) return g.personal and true or false end,
+  hidden = function(g) return g.hidden and true or false end,
+}
 
---- Parses a smart filter: `personal=false`, `hidden=true`, `name = "x"`, or free text
--- (a case-insensitive substring of name or friendlyName), joined by `and`.
+--- Compiles a smart filter (filter.lua: `personal=false`, `name = "x"`, `name in (...)`,
+-- free text as a substring of name or friendly name, joined by `and`) into a predicate.
 function M.parse_filter(text)
-  local conds = {}
-  local rest = (text or ""):gsub("%s+[aA][nN][dD]%s+", "\0")
-  for term in (rest .. "\0"):gmatch("([^%z]*)%z") do
-    term = term:match("^%s*(.-)%s*$")
-    if term ~= "" then
-      local key, value = term:match("^([%a_]+)%s*=%s*(.-)$")
-      if key then
-        key, value = key:lower(), strip_quotes(value)
-        if key == "personal" or key == "hidden" then
-          local v = value:lower()
-          if v ~= "true" and v ~= "false" then
-            reply.bad_request(("smart filter: %s must be true or false, not '%s'"):format(key, value))
-          end
-          conds[#conds + 1] = { field = key, equals = v == "true" }
-        elseif key == "name" or key == "friendlyname" then
-          conds[#conds + 1] = { name_equals = value:lower() }
-        else
-          reply.bad_request(("smart filter: unknown field '%s'"):format(key))
-        end
-      else
-        conds[#conds + 1] = { contains = strip_quotes(term):lower() }
-      end
-    end
-  end
-  return conds
+  return require("datagrok.emulator.filter").compile(text, FILTER_FIELDS, { "name" },
+    { personal = true, hidden = true })
 end
 
-local function matches(g, conds)
-  local name, fname = (g.name or ""):lower(), (g.friendlyName or g.name or ""):lower()
-  for _, c in ipairs(conds) do
-    if c.field and (g[c.field] and true or false) ~= c.equals then return false end
-    if c.name_equals and name ~= c.name_equals and fname ~= c.name_equals then return false end
-    if c.contains and not name:find(c.contains, 1, true) and not fname:find(c.contains, 1, true) then
-      return false
-    end
-  end
-  return true
-end
+local function matches(g, pred) return pred(g) end
 
 local function sorted_groups(state, pred)
   local list = {}
