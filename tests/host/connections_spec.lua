@@ -164,6 +164,7 @@ describe("dg.credentials", function()
     local cr = dg.credentials:for_entity(c)
     assert.are.equal("/public/v1/credentials/for/" .. c.id, last_request().path)
     assert.are.equal(c.id, cr.entity_bind_id)
+    assert.is_true(cr.group.personal) -- entityBindId and group are never null
     assert.are.equal("demo", cr.parameters.login)
     assert.matches("^Credentials<for .* 2 parameters>$", tostring(cr))
     assert.is_nil(repl.format(cr.parameters):find("demo", 1, true))

@@ -88,7 +88,9 @@ local function credentials_wire(state, cr, with_values)
   if with_values then
     for k, v in pairs(cr.parameters or {}) do params[k] = secret_key(k) and MASK or v end
   end
-  local g = cr.group and state.groups[cr.group]
+  -- credentials belong to a group (the owner's personal group unless another was given)
+  local users = require "datagrok.emulator.users"
+  local g = state.groups[cr.group or users.ADMIN_GROUP_ID]
   return { ["#type"] = "Credentials", id = cr.id, parameters = params, openParameters = cr.openParameters or {},
            entityBindId = cr.entityBindId, group = g and groups.pruned(g) or null }
 end
@@ -249,10 +251,7 @@ function M.register(router)
   router:get("/public/v1/credentials/for/([^/]+)", function(_, state, ref)
     local id = any_entity(state, ref) or reply.not_found("entity", ref)
     local cr = credentials_of(state, id)
-    if not cr then
-      cr = { id = null, entityBindId = id, parameters = {}, openParameters = {}, group = state.users[
-        require("datagrok.emulator.users").ADMIN_ID].group }
-    end
+    if not cr then cr = { id = null, entityBindId = id, parameters = {}, openParameters = {} } end
     return reply.json(credentials_wire(state, cr, true))
   end)
   router:post("/public/v1/credentials", function(req, state)
