@@ -158,8 +158,9 @@ static void add_query_arg(lua_State *L, dg_buf *q, const char *key, int arg) {
 
 /*
 ** The binding of every dg_op row (upvalue 1: a light userdata pointing at the
-** row): session:<name>(path args..., query args..., [body]) -> decoded JSON, or
-** true for an op whose answer is ignored. Raises datagrok.Error.
+** row): session:<name>(path args..., query args..., [body]) -> decoded JSON (nil
+** for an empty answer); true for an op whose answer is ignored; the answer's text
+** for a text_ok op whose answer is not JSON. Raises datagrok.Error.
 */
 static int l_op(lua_State *L) {
   const dg_op *op = lua_touserdata(L, lua_upvalueindex(1));
