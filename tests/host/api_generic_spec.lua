@@ -8,11 +8,6 @@ local repl = require "datagrok.repl"
 
 local e, dg
 
-local function last_request()
-  local list = e:requests()
-  return list[#list]
-end
-
 setup(function()
   e = emulator.start{demo = true, faults = true}
   dg = datagrok.new("Bearer " .. e.key, e.url, {retries = 2, max_backoff = 0.1})
@@ -25,9 +20,9 @@ describe("dg:healthcheck", function()
     local h = dg:healthcheck()
     assert.are.equal("ok", h.status)
     assert.is_table(h.services)
-    assert.are.equal("/public/v1/healthcheck", last_request().path)
+    assert.are.equal("/public/v1/healthcheck", e:last_request().path)
     dg:healthcheck("scripting")
-    assert.are.equal("module=scripting", last_request().query)
+    assert.are.equal("module=scripting", e:last_request().query)
   end)
 
   it("is retried (a read)", function()
@@ -58,10 +53,10 @@ describe("dg:raw", function()
     local list = dg:raw("GET", "/public/v1/users", {query = {text = 'login = "bob"'}})
     assert.are.equal(1, #list)
     assert.are.equal("bob", list[1].login)
-    assert.are.equal("text=login%20%3D%20%22bob%22", last_request().query)
+    assert.are.equal("text=login%20%3D%20%22bob%22", e:last_request().query)
     local g = dg:raw("POST", "/public/v1/groups", {query = "saveRelations=false", body = {name = "Raw group"}})
     assert.are.equal("Raw group", g.name)
-    assert.are.equal("application/json", last_request().content_type)
+    assert.are.equal("application/json", e:last_request().content_type)
   end)
 
   it("prints the parameters of a connection it answers with their keys only", function()
@@ -113,11 +108,11 @@ describe("operation rows", function()
 
   it("leave out absent query values, join arrays and render booleans in lower case", function()
     dg._session:list_connections(nil, nil, {"demo", "files"})
-    assert.are.equal("tags=demo%2Cfiles", last_request().query)
+    assert.are.equal("tags=demo%2Cfiles", e:last_request().query)
     dg._session:list_users(nil, "group")
-    assert.are.equal("include=group", last_request().query)
+    assert.are.equal("include=group", e:last_request().query)
     dg._session:list_users()
-    assert.are.equal("", last_request().query)
+    assert.are.equal("", e:last_request().query)
   end)
 end)
 

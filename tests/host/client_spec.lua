@@ -9,11 +9,6 @@ local strings_in = require("leaks").strings_in
 
 local e
 
-local function last_request()
-  local list = e:requests()
-  return list[#list]
-end
-
 setup(function() e = emulator.start{demo = true, faults = true} end)
 teardown(function() if e then e:stop() end end)
 before_each(function() e:clear_faults(); e:clear_requests() end)
@@ -27,7 +22,7 @@ describe("datagrok.new", function()
     assert.are.equal(key, dg.headers.Authorization)
     local g = dg:get_current_user_group()
     assert.is_true(g.personal)
-    local r = last_request()
+    local r = e:last_request()
     assert.are.equal("/public/v1/user/group", r.path)
     assert.is_true(r.has_authorization)
     assert.is_true(r.bearer)
@@ -36,7 +31,7 @@ describe("datagrok.new", function()
   it("sends a bare key as it is (no Bearer added by new)", function()
     local dg = datagrok.new(e.key, e.url)
     dg:get_current_user_group()
-    local r = last_request()
+    local r = e:last_request()
     assert.is_true(r.has_authorization)
     assert.is_false(r.bearer)
   end)
@@ -44,7 +39,7 @@ describe("datagrok.new", function()
   it("strips trailing slashes of the base URL", function()
     local dg = datagrok.new("Bearer " .. e.key, e.url .. "//")
     dg:lookup_groups("Chem")
-    assert.are.equal("/public/v1/groups/lookup", last_request().path)
+    assert.are.equal("/public/v1/groups/lookup", e:last_request().path)
   end)
 
   it("checks its arguments", function()
@@ -125,7 +120,7 @@ describe("datagrok.connect", function()
     local dg = datagrok.connect{url = e.url, api_key = e.key}
     assert.are.equal("Bearer " .. e.key, dg.api_key)
     dg:get_current_user_group()
-    assert.is_true(last_request().bearer)
+    assert.is_true(e:last_request().bearer)
   end)
 
   local function run(code, env)

@@ -12,11 +12,6 @@ local e, dg
 
 local DEMO_PASSWORD = "demo-db-password-1234"
 
-local function last_request()
-  local list = e:requests()
-  return list[#list]
-end
-
 setup(function()
   e = emulator.start{demo = true, faults = true}
   dg = datagrok.new("Bearer " .. e.key, e.url, {retries = 2, max_backoff = 0.1})
@@ -27,7 +22,7 @@ before_each(function() e:clear_faults(); e:clear_requests() end)
 describe("dg.connections", function()
   it("gets a connection by Grok name or id, with the model's fields", function()
     local c = dg.connections:get("Demo:DemoDB")
-    assert.are.equal("/public/v1/connections/Demo.DemoDB", last_request().path)
+    assert.are.equal("/public/v1/connections/Demo.DemoDB", e:last_request().path)
     assert.are.equal("DataConnection<Demo:DemoDB Postgres>", tostring(c))
     assert.are.equal("DemoDB", c.name)
     assert.are.equal("Postgres", c.data_source)
@@ -64,9 +59,9 @@ describe("dg.connections", function()
     assert.are.equal(2, #dg.connections:list('namespace in ("Demo:", "System:")'))
     local pg = dg.connections:list{data_source = "Postgres"}
     assert.are.equal(1, #pg)
-    assert.are.equal("dataSource=Postgres", last_request().query)
+    assert.are.equal("dataSource=Postgres", e:last_request().query)
     assert.are.equal("DemoFiles", dg.connections:list(nil, nil, {"files"})[1].name)
-    assert.are.equal("tags=files", last_request().query)
+    assert.are.equal("tags=files", e:last_request().query)
     assert.are.equal("DemoDB", dg.connections:list("dataSource='Postgres'")[1].name)
     assert.are.equal(0, #dg.connections:list('name = "nothing"'))
   end)
@@ -76,7 +71,7 @@ describe("dg.connections", function()
       parameters = {server = "shop.local", port = 5432, db = "shop"},
       credentials = {login = "shopper", password = "shop-pass-9876"}}
     local saved = dg.connections:save(conn, true)
-    assert.are.equal("saveCredentials=true", last_request().query)
+    assert.are.equal("saveCredentials=true", e:last_request().query)
     assert.are.equal(conn.id, saved.id)
     assert.are.equal("shop.local", saved.parameters.server)
     local cr = dg.credentials:for_entity(saved)
@@ -86,7 +81,7 @@ describe("dg.connections", function()
     saved.description = "the shop"
     saved.credentials.parameters.password = "changed-but-not-sent"
     assert.are.equal("the shop", dg.connections:save(saved).description)
-    assert.are.equal("saveCredentials=false", last_request().query)
+    assert.are.equal("saveCredentials=false", e:last_request().query)
     assert.are.equal("shopper", dg.credentials:for_entity(saved.id).parameters.login)
     assert.is_true(dg.connections:test(saved.grok_name))
   end)
@@ -104,14 +99,14 @@ describe("dg.connections", function()
   it("deletes (an unknown id answers 200, as the server does)", function()
     local c = dg.connections:save{name = "Doomed", data_source = "Files"}
     assert.is_true(dg.connections:delete(c))
-    assert.are.equal("DELETE", last_request().method)
+    assert.are.equal("DELETE", e:last_request().method)
     assert.is_false(pcall(dg.connections.get, dg.connections, c.id))
     assert.is_true(dg.connections:delete(c.id))
   end)
 
   it("tests a connection: true for ok, API_ERROR with the reason otherwise, AWS refused", function()
     assert.is_true(dg.connections:test(dg.connections:get("Demo:DemoDB")))
-    assert.are.equal("/public/v1/connections/test", last_request().path)
+    assert.are.equal("/public/v1/connections/test", e:last_request().path)
     local bad = dg.connections:new{name = "NoLogin", data_source = "Postgres", parameters = {server = "x"},
                                    credentials = {password = "only-a-password-1"}}
     local ok, err = pcall(dg.connections.test, dg.connections, bad)
@@ -162,7 +157,7 @@ describe("dg.credentials", function()
   it("reads an entity's credentials (secrets masked by the server, hidden when printed)", function()
     local c = dg.connections:get("Demo:DemoDB")
     local cr = dg.credentials:for_entity(c)
-    assert.are.equal("/public/v1/credentials/for/" .. c.id, last_request().path)
+    assert.are.equal("/public/v1/credentials/for/" .. c.id, e:last_request().path)
     assert.are.equal(c.id, cr.entity_bind_id)
     assert.is_true(cr.group.personal) -- entityBindId and group are never null
     assert.are.equal("demo", cr.parameters.login)
@@ -180,7 +175,7 @@ describe("dg.credentials", function()
     cr = dg.credentials:for_entity(c)
     assert.are.equal("k2", cr.parameters.login)
     assert.is_true(dg.credentials:delete(cr))
-    assert.are.equal("DELETE", last_request().method)
+    assert.are.equal("DELETE", e:last_request().method)
     assert.is_nil(dg.credentials:for_entity(c).id)
   end)
 

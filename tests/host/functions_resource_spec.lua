@@ -7,11 +7,6 @@ local policy = require "retry_policy"
 
 local e, dg
 
-local function last_request()
-  local list = e:requests()
-  return list[#list]
-end
-
 setup(function()
   e = emulator.start{demo = true, faults = true}
   dg = datagrok.new("Bearer " .. e.key, e.url, {retries = 2, max_backoff = 0.1})
@@ -22,7 +17,7 @@ before_each(function() e:clear_faults(); e:clear_requests() end)
 describe("dg.functions", function()
   it("gets a script by Grok name, with its params, as a Script", function()
     local s = dg.functions:get("Demo:Hello")
-    assert.are.equal("/public/v1/functions/Demo.Hello", last_request().path)
+    assert.are.equal("/public/v1/functions/Demo.Hello", e:last_request().path)
     assert.are.equal("Script<Demo:Hello python>", tostring(s))
     assert.are.equal("script", s.source)
     assert.are.equal("python", s.language)
@@ -47,7 +42,7 @@ describe("dg.functions", function()
     local all = dg.functions:list()
     assert.is_true(#all >= 16)
     local scripts = dg.functions:list_scripts()
-    assert.are.equal('text=source%3D%22script%22', last_request().query)
+    assert.are.equal('text=source%3D%22script%22', e:last_request().query)
     for _, s in ipairs(scripts) do assert.are.equal("script", s.source) end
     local queries = dg.functions:list_queries()
     assert.are.equal("DataQuery<Demo:DemogByRace on Demo:DemoDB>", tostring(queries[1]))
@@ -58,9 +53,9 @@ describe("dg.functions", function()
 
   it("calls by name or object on the P4 route, never retried", function()
     assert.are.equal(3, dg.functions:call("Abs", {x = -3}))
-    assert.are.equal("/public/v1/functions/Abs/call", last_request().path)
+    assert.are.equal("/public/v1/functions/Abs/call", e:last_request().path)
     assert.are.equal(2, dg.functions:call(dg.functions:get("System:Abs"), {x = 2}))
-    assert.are.equal("/public/v1/functions/System.Abs/call", last_request().path)
+    assert.are.equal("/public/v1/functions/System.Abs/call", e:last_request().path)
     local s = dg.functions:get("Demo:Hello")
     assert.are.equal("Demo:Hello", s:call{who = "x"}.func)
     policy.not_retried(e, "POST", "/public/v1/functions/Abs/call", function()
@@ -70,8 +65,8 @@ describe("dg.functions", function()
 
   it("creates a script and a query (the connection given by object or name)", function()
     local s = dg.functions:create_script("print('hi')", "Greeter", {language = "python"})
-    assert.are.equal("POST", last_request().method)
-    assert.are.equal("/public/v1/functions", last_request().path)
+    assert.are.equal("POST", e:last_request().method)
+    assert.are.equal("/public/v1/functions", e:last_request().path)
     assert.are.equal("Greeter", s.name)
     assert.are.equal("python", s.language)
     assert.are.equal(s.id, dg.functions:get(s.grok_name).id)

@@ -9,11 +9,6 @@ local e, dg
 
 local UUID4 = "^%x%x%x%x%x%x%x%x%-%x%x%x%x%-4%x%x%x%-[89ab]%x%x%x%-%x%x%x%x%x%x%x%x%x%x%x%x$"
 
-local function last_request()
-  local list = e:requests()
-  return list[#list]
-end
-
 local function by_name(groups, name)
   for _, g in ipairs(groups) do if g.name == name then return g end end
 end
@@ -28,7 +23,7 @@ end
 -- The query string of the last request, decoded into a table.
 local function last_query()
   local q = {}
-  for k, v in (last_request().query or ""):gmatch("([^&=]+)=([^&]*)") do
+  for k, v in (e:last_request().query or ""):gmatch("([^&=]+)=([^&]*)") do
     q[k] = v:gsub("%%(%x%x)", function(h) return string.char(tonumber(h, 16)) end)
   end
   return q
@@ -44,7 +39,7 @@ before_each(function() e:clear_faults(); e:clear_requests() end)
 describe("list_groups", function()
   it("lists the non-personal groups by default (text=personal=false)", function()
     local gs = dg:list_groups()
-    assert.are.same("/public/v1/groups", last_request().path)
+    assert.are.same("/public/v1/groups", e:last_request().path)
     assert.are.same({text = "personal=false"}, last_query())
     assert.is_truthy(by_name(gs, "Chemists"))
     assert.is_truthy(by_name(gs, "All users"))
@@ -90,7 +85,7 @@ describe("lookup_groups and get_group", function()
   it("gets a group with members and memberships as objects with computed fields", function()
     local id = dg:lookup_groups("Chemists")[1].id
     local g = dg:get_group(id)
-    assert.are.equal("/public/v1/groups/" .. id, last_request().path)
+    assert.are.equal("/public/v1/groups/" .. id, e:last_request().path)
     assert.are.equal(id, g.id)
     assert.are.equal("Chemists", g.name)
     assert.are.equal("string", type(g.created_on))
@@ -117,7 +112,7 @@ describe("lookup_groups and get_group", function()
 
   it("gets the current user's personal group", function()
     local me = dg:get_current_user_group()
-    assert.are.equal("/public/v1/user/group", last_request().path)
+    assert.are.equal("/public/v1/user/group", e:last_request().path)
     assert.is_true(me.personal)
     assert.is_true(#me.memberships >= 1)
   end)
@@ -151,13 +146,13 @@ describe("members and memberships", function()
     assert.are.equal("False", last_query().admin)
     assert.are.equal(1, #plain)
     assert.are_not.equal(admins[1].id, plain[1].id)
-    assert.are.equal("/public/v1/groups/" .. chem .. "/members", last_request().path)
+    assert.are.equal("/public/v1/groups/" .. chem .. "/members", e:last_request().path)
   end)
 
   it("lists the groups a group belongs to", function()
     local alice = dg:get_group_members(chem, true)[1]
     local all = dg:get_group_memberships(alice.id)
-    assert.are.equal("/public/v1/groups/" .. alice.id .. "/memberships", last_request().path)
+    assert.are.equal("/public/v1/groups/" .. alice.id .. "/memberships", e:last_request().path)
     assert.is_truthy(by_name(all, "Chemists"))
     assert.is_truthy(by_name(all, "All users"))
     local admin_of = dg:get_group_memberships(alice, true)
@@ -189,7 +184,7 @@ describe("new_group, save_group and add_member", function()
     local g = dg:new_group{name = "Saved" .. os.time(), description = "d"}
     local saved = dg:save_group(g)
     assert.are.same({saveRelations = "false"}, last_query())
-    assert.are.equal("POST", last_request().method)
+    assert.are.equal("POST", e:last_request().method)
     assert.are.equal(g.id, saved.id)
     assert.are.equal(g.name, saved.name)
     assert.are.equal("string", type(saved.created_on))
@@ -228,8 +223,8 @@ describe("membership requests", function()
   it("requests, lists, approves and denies", function()
     local dev = dg:lookup_groups("Developers")[1]
     local r = dev:request_membership()
-    assert.are.equal("/public/v1/groups/" .. dev.id .. "/request", last_request().path)
-    assert.are.equal("POST", last_request().method)
+    assert.are.equal("/public/v1/groups/" .. dev.id .. "/request", e:last_request().path)
+    assert.are.equal("POST", e:last_request().method)
     assert.are.equal("datagrok.GroupMembershipRequest", getmetatable(r).__name)
     assert.is_nil(r.approved)
     assert.is_false(r.is_viewed)
@@ -241,12 +236,12 @@ describe("membership requests", function()
     assert.are.equal(dev.id, d.to.id)
 
     local pending = dev:get_membership_requests()
-    assert.are.equal("/public/v1/groups/" .. dev.id .. "/requests", last_request().path)
+    assert.are.equal("/public/v1/groups/" .. dev.id .. "/requests", e:last_request().path)
     local found
     for _, q in ipairs(pending) do if q.id == r.id then found = q end end
     assert.is_truthy(found)
     assert.is_true(found:approve())
-    assert.are.equal("/public/v1/groups/requests/" .. r.id .. "/approve", last_request().path)
+    assert.are.equal("/public/v1/groups/requests/" .. r.id .. "/approve", e:last_request().path)
     local members = dg:get_group_members(dev.id)
     local me = dg:get_current_user_group()
     assert.is_truthy(by_name(members, me.name))
@@ -254,7 +249,7 @@ describe("membership requests", function()
     local chem = dg:lookup_groups("Chemists")[1]
     local r2 = dg:request_group_membership(chem.id)
     assert.is_true(dg:deny_membership_request(r2.id))
-    assert.are.equal("/public/v1/groups/requests/" .. r2.id .. "/deny", last_request().path)
+    assert.are.equal("/public/v1/groups/requests/" .. r2.id .. "/deny", e:last_request().path)
     assert.is_nil(by_name(dg:get_group_members(chem.id), me.name))
   end)
 

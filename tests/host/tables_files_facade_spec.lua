@@ -6,11 +6,6 @@ local policy = require "retry_policy"
 
 local e, dg
 
-local function last_request()
-  local list = e:requests()
-  return list[#list]
-end
-
 setup(function()
   e = emulator.start{demo = true, faults = true}
   dg = datagrok.new("Bearer " .. e.key, e.url, {retries = 2, max_backoff = 0.1})
@@ -21,14 +16,14 @@ before_each(function() e:clear_faults(); e:clear_requests() end)
 describe("dg.tables", function()
   it("downloads, uploads and creates a dashboard like the seed's calls", function()
     local df = dg.tables:download("Demo:demog")
-    assert.are.equal("/public/v1/tables/Demo.demog", last_request().path)
+    assert.are.equal("/public/v1/tables/Demo.demog", e:last_request().path)
     assert.are.equal(300, #df)
     local ids = dg.tables:upload("facade_table", df:head(5))
-    assert.are.equal("text/csv", last_request().content_type)
+    assert.are.equal("text/csv", e:last_request().content_type)
     assert.are.equal(5, #dg.tables:download(ids.ID))
     local d = dg.tables:create_dashboard("Facade board", {ids.ID})
     assert.is_string(d.ID)
-    assert.are.equal("POST", last_request().method)
+    assert.are.equal("POST", e:last_request().method)
   end)
 
   it("raises API_ERROR for a missing table; retries downloads", function()

@@ -9,11 +9,6 @@ local e, dg
 
 local ALICE = "a11ce000-9a50-11e6-9cc9-00000000a11c"
 
-local function last_request()
-  local list = e:requests()
-  return list[#list]
-end
-
 --- A session token for a demo user (emulator control route).
 local function token_for(login)
   return e:json("POST", "/_emulator/sessions", {body = datagrok.json.encode({login = login})}).token
@@ -30,7 +25,7 @@ describe("dg.users", function()
   it("gets a user by login or id, with the fields of the Python model", function()
     local a = dg.users:get("alice")
     assert.are.equal(ALICE, a.id)
-    assert.are.equal("/public/v1/users/alice", last_request().path)
+    assert.are.equal("/public/v1/users/alice", e:last_request().path)
     assert.are.equal("alice", a.login)
     assert.are.equal("Alice", a.first_name)
     assert.are.equal("Smith", a.last_name)
@@ -52,19 +47,19 @@ describe("dg.users", function()
   it("answers the current user", function()
     local me = dg.users:current()
     assert.are.equal("admin", me.login)
-    assert.are.equal("/public/v1/users/current", last_request().path)
+    assert.are.equal("/public/v1/users/current", e:last_request().path)
   end)
 
   it("lists with the server's smart filter in text, and include=group", function()
     local list = dg.users:list('login = "alice"')
     assert.are.equal(1, #list)
     assert.are.equal("alice", list[1].login)
-    assert.are.equal("text=login%20%3D%20%22alice%22", last_request().query)
+    assert.are.equal("text=login%20%3D%20%22alice%22", e:last_request().query)
     list = dg.users:list{smart_filter = 'login in ("alice", "bob") and status = "active"', include_group = true}
     assert.are.same({"alice", "bob"}, {list[1].login, list[2].login})
-    assert.matches("include=group", last_request().query)
+    assert.matches("include=group", e:last_request().query)
     assert.are.equal(3, #dg.users:list())
-    assert.are.equal("", last_request().query)
+    assert.are.equal("", e:last_request().query)
     local ok, err = pcall(dg.users.list, dg.users, "shoe_size = 3")
     assert.is_false(ok)
     assert.are.equal("HTTP_400", err.code)
@@ -85,8 +80,8 @@ describe("dg.users", function()
     local saved = dg.users:save(u)
     assert.is_string(u.id) -- ensured before sending, as Python does
     assert.are.equal(u.id, saved.id)
-    assert.are.equal("POST", last_request().method)
-    assert.are.equal("/public/v1/users", last_request().path)
+    assert.are.equal("POST", e:last_request().method)
+    assert.are.equal("/public/v1/users", e:last_request().path)
     assert.are.equal("dave", dg.users:get("dave").login)
     assert.are.equal("dave", dg.groups:resolve("dave", {user = true}).name)
     saved.last_name = "Green"

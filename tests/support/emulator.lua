@@ -248,6 +248,12 @@ function Emulator:requests()
   return list
 end
 
+--- The last request the emulator recorded (nil when none).
+function Emulator:last_request()
+  local list = self:requests()
+  return list[#list]
+end
+
 function Emulator:clear_requests()
   assert(self:http("DELETE", "/_emulator/requests").status == 200)
 end
