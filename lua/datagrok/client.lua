@@ -143,9 +143,10 @@ local function gid(v)
   return v
 end
 
-local function groups_of(self, list)
+--- Groups from a list of wire dicts; `relations` as for group.group_from_dict.
+local function groups_of(self, list, relations)
   local out = {}
-  for i, d in ipairs(list or {}) do out[i] = group.group_from_dict(self, d) end
+  for i, d in ipairs(list or {}) do out[i] = group.group_from_dict(self, d, relations) end
   return out
 end
 
@@ -181,18 +182,81 @@ end
 function methods.list_groups(self, ...)
   local o = options({"smart_filter", "include_personal", "include_members",
     "include_memberships"}, 1, ...)
+  local relations = (o.include_members and o.include_memberships and "all")
+    or (o.include_members and "children") or (o.include_memberships and "parents") or nil
   return groups_of(self, self._session:list_groups(o.smart_filter, o.include_personal,
-    o.include_members, o.include_memberships))
+    o.include_members, o.include_memberships), relations)
 end
 
---- dg:lookup_groups(query) -> array of Group (substring match on names).
+--- dg:lookup_groups(query) -> array of Group (substring match on names), relations
+-- not loaded.
 function methods.lookup_groups(self, query)
   return groups_of(self, self._session:lookup_groups(query))
 end
 
 --- dg:get_group(group_id) -> Group with members and memberships.
 function methods.get_group(self, id)
-  return group.group_from_dict(self, self._session:get_group(gid(id)))
+  return group.group_from_dict(self, self._session:get_group(gid(id)), "all")
+end
+
+--- Whether two names are the same: exactly, or (case = false) without letter case.
+local function same_name(a, b, exact)
+  if type(a) ~= "string" then return false end
+  if exact then return a == b end
+  return a:lower() == b:lower()
+end
+
+--- The groups among `list` named `name`: exact-case matches when there are any,
+-- else the matches without letter case.
+local function named(list, name)
+  for _, exact in ipairs({true, false}) do
+    local out = {}
+    for _, g in ipairs(list) do
+      if same_name(g.name, name, exact) then out[#out + 1] = g end
+    end
+    if #out > 0 then return out end
+  end
+  return {}
+end
+
+--- Looks a group up by its exact name among personal (true) or shared (false) groups.
+local function find_named(self, fname, name, personal)
+  if type(name) ~= "string" or name == "" then
+    error(("bad argument #1 to '%s' (non-empty string expected, got %s)"):format(fname,
+      name == "" and "empty string" or type(name)), 3)
+  end
+  local candidates = {}
+  for _, g in ipairs(self:lookup_groups(name)) do
+    if (g.personal == true) == personal then candidates[#candidates + 1] = g end
+  end
+  local found = named(candidates, name)
+  if #found == 0 then return nil end
+  if #found > 1 then
+    local ids = {}
+    for i, g in ipairs(found) do ids[i] = ("%s (%s)"):format(g.name, g.id) end
+    error(Error.new("AMBIGUOUS", ("%s: %d %s are named '%s': %s; use its id"):format(fname, #found,
+      personal and "users" or "groups", name, table.concat(ids, ", "))), 3)
+  end
+  return self:get_group(found[1].id)
+end
+
+--- dg:find_group(name) -> the shared (non-personal) Group named `name`, with members
+-- and memberships loaded; nil when there is none. Names compare exactly when a group
+-- has exactly that name, else without letter case; two matches raise AMBIGUOUS.
+function methods.find_group(self, name)
+  return find_named(self, "find_group", name, false)
+end
+
+--- dg:find_user_group(login) -> the personal Group of the user `login` (loaded),
+-- or nil. Same matching rules as find_group.
+function methods.find_user_group(self, login)
+  return find_named(self, "find_user_group", login, true)
+end
+
+--- dg:delete_group(group) -> true. group: a Group or an id. Retried when transient
+-- (a DELETE); a missing group raises the server's not-found error.
+function methods.delete_group(self, id)
+  return self._session:delete_group(gid(id))
 end
 
 --- dg:get_group_members(group_id [, admin]) -> array of Group; admin true/false/nil.
@@ -233,11 +297,14 @@ end
 
 --- dg:get_current_user_group() -> Group (the caller's personal group).
 function methods.get_current_user_group(self)
-  return group.group_from_dict(self, self._session:get_current_user_group())
+  return group.group_from_dict(self, self._session:get_current_user_group(), "all")
 end
 
 --- dg:save_group(group [, save_relations]) -> the saved Group. group: a Group, or a
--- table of snake_case fields as for new_group; an id is generated when missing.
+-- table of fields as for new_group; an id is generated when missing. With
+-- save_relations the server replaces the group's members and memberships with
+-- g's lists, so a group whose lists were not both loaded is refused (USAGE):
+-- saving it would drop the members the lists lack.
 function methods.save_group(self, g, ...)
   local o = options({"save_relations"}, 1, ...)
   if type(g) ~= "table" then
@@ -245,7 +312,17 @@ function methods.save_group(self, g, ...)
   end
   if not group.is_group(g) then g = group.new_group(self, g) end
   g:ensure_id()
-  return group.group_from_dict(self, self._session:save_group(g:to_dict(), o.save_relations == true))
+  if o.save_relations == true then
+    local c, p = g:relations_loaded()
+    if not (c and p) then
+      error(Error.new("USAGE", ("save_group: the %s of group '%s' were not loaded (it came from a "
+        .. "lookup or a listing); saving its relations would drop the missing ones: call g:load() "
+        .. "or dg:get_group(id) first, or use g:add_member / g:remove_member, which load them")
+        :format(c and "memberships" or "members", tostring(g.name or g.id))), 2)
+    end
+  end
+  return group.group_from_dict(self, self._session:save_group(g:to_dict(), o.save_relations == true),
+    "all")
 end
 
 --- dg:new_group{name=, friendly_name=, description=, personal=, hidden=} -> an unsaved

@@ -6,6 +6,15 @@
 -- (`members`, `admin_members`, `memberships`, `admin_memberships`, `is_viewed`)
 -- are read like fields through `__index`. The client an object is bound to is
 -- kept outside the table, so `pairs(g)` shows data only.
+--
+-- Relations and safety: saving a group with its relations replaces all of them
+-- on the server, members (`children`) and memberships (`parents`) alike. A Group
+-- remembers which of its two lists came from the server complete (get_group,
+-- save_group, list_groups with include_*, a brand-new group); one from
+-- lookup_groups, list_groups without include or get_group_members has neither.
+-- `add_member` and `remove_member` load missing lists first (`g:load()`), and
+-- `dg:save_group(g, true)` refuses a group with a list not loaded, so no edit
+-- ever saves a partial list.
 local core = require "datagrok.core"
 local json = require "datagrok.json"
 
@@ -15,6 +24,8 @@ local M = {}
 
 -- object -> the Client it is bound to (weak: objects do not keep clients alive)
 local bound = setmetatable({}, {__mode = "k"})
+-- group -> {children = bool, parents = bool}: which relation lists are complete
+local loaded = setmetatable({}, {__mode = "k"})
 
 --- JSON null and absent both read as nil.
 local function value(v)
@@ -65,7 +76,9 @@ end
 local relation_from_dict
 
 --- A Group from the camelCase wire form (a decoded JSON object), bound to client.
-function M.group_from_dict(client, d)
+-- `relations` says which lists the answer holds complete: "all", "children",
+-- "parents" or nil (none: the lists are whatever the server sent, maybe empty).
+function M.group_from_dict(client, d, relations)
   local g = setmetatable({
     id = value(d.id),
     name = value(d.name),
@@ -79,6 +92,8 @@ function M.group_from_dict(client, d)
     children = {},
   }, Group)
   bound[g] = client
+  loaded[g] = {children = relations == "all" or relations == "children",
+               parents = relations == "all" or relations == "parents"}
   for _, key in ipairs({"parents", "children"}) do
     local list = value(d[key])
     if type(list) == "table" then
@@ -116,25 +131,58 @@ function M.request_from_dict(client, d)
   return r
 end
 
-local group_fields = {"id", "name", "friendly_name", "description", "created_on", "updated_on",
-  "personal", "hidden"}
+-- The fields new_group accepts: snake_case name -> its wire (camelCase) spelling.
+local group_fields = {id = "id", name = "name", friendly_name = "friendlyName",
+  description = "description", created_on = "createdOn", updated_on = "updatedOn",
+  personal = "personal", hidden = "hidden", parents = "parents", children = "children"}
+local wire_fields = {}
+for snake, wire in pairs(group_fields) do wire_fields[wire] = snake end
 
---- A new, unsaved Group bound to client from snake_case fields (`dg:new_group{...}`);
--- `id` defaults to a random UUID (v4). `parents`/`children` may hold GroupRelations.
+local function usage(fmt, ...)
+  error(require("datagrok.error").new("USAGE", fmt:format(...)), 3)
+end
+
+--- A new, unsaved Group bound to client (`dg:new_group{...}`). Fields take the Lua
+-- (snake_case) or the Python/wire (camelCase) spelling: id, name, friendly_name or
+-- friendlyName, description, created_on/createdOn, updated_on/updatedOn, personal,
+-- hidden, parents, children (arrays of GroupRelation). Any other field, or both
+-- spellings with different values, raises USAGE. `id` defaults to a random UUID v4;
+-- a group given an id may already exist, so its relations count as loaded only for
+-- the lists given here.
 function M.new_group(client, fields)
   if fields ~= nil and type(fields) ~= "table" then
     error(("bad argument #1 to 'new_group' (table expected, got %s)"):format(type(fields)), 3)
   end
   fields = fields or {}
   local g = setmetatable({parents = {}, children = {}, personal = false, hidden = false}, Group)
-  for _, k in ipairs(group_fields) do
-    if fields[k] ~= nil then g[k] = fields[k] end
+  local given = {}
+  for k, v in pairs(fields) do
+    local snake = group_fields[k] and k or wire_fields[k]
+    if type(k) ~= "string" or not snake then
+      local names = {}
+      for n in pairs(group_fields) do names[#names + 1] = n end
+      table.sort(names)
+      usage("new_group: unknown field '%s' (fields: %s, or their camelCase spellings)",
+        tostring(k), table.concat(names, ", "))
+    end
+    if given[snake] ~= nil and given[snake] ~= v then
+      usage("new_group: '%s' and '%s' are the same field with different values", snake,
+        group_fields[snake])
+    end
+    given[snake] = v
   end
-  for _, key in ipairs({"parents", "children"}) do
-    for i, rel in ipairs(fields[key] or {}) do g[key][i] = rel end
+  for k, v in pairs(given) do
+    if k == "parents" or k == "children" then
+      if type(v) ~= "table" then usage("new_group: '%s' must be an array of GroupRelation", k) end
+      for i, rel in ipairs(v) do g[k][i] = rel end
+    else
+      g[k] = v
+    end
   end
+  local fresh = g.id == nil
   g.id = g.id or core.uuid4()
   bound[g] = client
+  loaded[g] = {children = fresh or given.children ~= nil, parents = fresh or given.parents ~= nil}
   return g
 end
 
@@ -189,17 +237,55 @@ function group_methods.ensure_id(g)
   return g.id
 end
 
---- g:add_member(group [, is_admin]) -> the saved Group. Updates the admin flag of an
--- existing relation to `group`, or appends a new relation (random id), then saves
--- g with its relations (as the older Python client does).
-function group_methods.add_member(g, member, is_admin)
-  if getmetatable(member) ~= Group then
-    error(("bad argument #1 to 'add_member' (Group expected, got %s)"):format(type(member)), 2)
+--- g:relations_loaded() -> children_loaded, parents_loaded: whether the member and
+-- membership lists are complete copies of the server's.
+function group_methods.relations_loaded(g)
+  local l = loaded[g] or {}
+  return l.children == true, l.parents == true
+end
+
+--- g:load() -> g. Fetches the group's members and memberships from the server into
+-- g (a group the server does not know yet has none). Needs a bound client.
+function group_methods.load(g)
+  local client = client_of(g, "the group")
+  group_methods.ensure_id(g)
+  local ok, fresh = pcall(client.get_group, client, g.id)
+  if ok then
+    g.children, g.parents = fresh.children, fresh.parents
+  else
+    local err = fresh
+    if not (type(err) == "table" and (err.status == 404 or err.api_code == 404)) then
+      error(err, 0)
+    end
+    g.children, g.parents = {}, {}
   end
+  loaded[g] = {children = true, parents = true}
+  return g
+end
+
+--- Loads g's relations unless both lists are already complete.
+local function ensure_loaded(g)
+  local c, p = group_methods.relations_loaded(g)
+  if not (c and p) then group_methods.load(g) end
+end
+
+local function check_member(member, fname)
+  if getmetatable(member) ~= Group then
+    error(("bad argument #1 to '%s' (Group expected, got %s)"):format(fname, type(member)), 3)
+  end
+end
+
+--- g:add_member(group [, is_admin]) -> the saved Group. Loads g's relations when they
+-- were not loaded, updates the admin flag of an existing relation to `group` or
+-- appends a new relation (random id), then saves g with its relations. Existing
+-- members, admins and memberships are kept.
+function group_methods.add_member(g, member, is_admin)
+  check_member(member, "add_member")
   local client = client_of(g, "the group")
   is_admin = is_admin == true
   group_methods.ensure_id(member)
   group_methods.ensure_id(g)
+  ensure_loaded(g)
   local existing
   for _, rel in ipairs(g.children) do
     if rel.child and rel.child.id == member.id then existing = rel break end
@@ -218,6 +304,23 @@ function group_methods.add_member(g, member, is_admin)
   return client:save_group(g, true)
 end
 
+--- g:remove_member(group) -> the saved Group, or g unchanged (no request) when
+-- `group` is not a member. Loads g's relations first when they were not loaded;
+-- the other members, admins and memberships are kept.
+function group_methods.remove_member(g, member)
+  check_member(member, "remove_member")
+  local client = client_of(g, "the group")
+  ensure_loaded(g)
+  local kept, removed = {}, false
+  for _, rel in ipairs(g.children) do
+    if rel.child and rel.child.id == member.id then removed = true
+    else kept[#kept + 1] = rel end
+  end
+  if not removed then return g end
+  g.children = kept
+  return client:save_group(g, true)
+end
+
 --- g:request_membership() -> GroupMembershipRequest (asks to join g).
 function group_methods.request_membership(g)
   return client_of(g, "the group"):request_group_membership(g.id)
@@ -231,8 +334,12 @@ end
 --- The name a group is shown by: friendly name, name or id.
 local function label(g) return g and tostring(g.friendly_name or g.name or g.id) or "?" end
 
---- tostring(g): "Group<Chemists 3 members>".
+--- tostring(g): "Group<Chemists 3 members>", or "Group<Chemists, members not loaded>"
+-- for a group whose member list did not come from the server complete.
 function Group.__tostring(g)
+  if not (loaded[g] or {}).children then
+    return ("Group<%s, members not loaded>"):format(label(g))
+  end
   local n = #g.children
   return ("Group<%s %d member%s>"):format(label(g), n, n == 1 and "" or "s")
 end

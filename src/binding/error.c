@@ -68,7 +68,8 @@ int dg_error_is(lua_State *L, int idx) {
 /* The exit code table of the README ("Exit codes"); keep both in step. */
 static int exit_code_for(const char *code, lua_Integer status, lua_Integer api_code) {
   static const struct { const char *code; int exit; } table[] = {
-    {"USAGE", 2}, {"CONFIG", 2}, {"TIMEOUT", 4}, {"CONNECT", 4}, {"UNSAFE_SYNC", 5}, {"PARTIAL", 6}, {"LOCKED", 7},
+    {"USAGE", 2}, {"CONFIG", 2}, {"AMBIGUOUS", 2}, {"TIMEOUT", 4}, {"CONNECT", 4},
+    {"UNSAFE_SYNC", 5}, {"PARTIAL", 6}, {"LOCKED", 7},
     {"INTERRUPTED", 130}, {NULL, 0}};
   if (status == 401 || status == 403) return 3;
   /* the server answers many refusals as 200 + ApiError{errorCode=401|403} */

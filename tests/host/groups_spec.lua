@@ -308,3 +308,127 @@ describe("error shapes", function()
     assert.is_nil(tostring(err):find("wrong-key", 1, true))
   end)
 end)
+
+describe("groups that cannot be wiped", function()
+  -- a fresh group with two members (one admin) and one membership
+  local function team_with_members()
+    local chem = dg:find_group("Chemists")
+    local alice = dg:find_user_group("alice")
+    local bob = dg:find_user_group("bob")
+    local t = dg:save_group(dg:new_group{name = "Wipe" .. os.time() .. math.random(1e6)})
+    t:add_member(alice, true)
+    t:add_member(bob)
+    chem:add_member(t)
+    return dg:get_group(t.id), alice, bob
+  end
+
+  it("add_member on a looked-up group keeps its members, admins and memberships", function()
+    local t, alice, bob = team_with_members()
+    local looked = dg:lookup_groups(t.name)[1]
+    assert.are.equal(("Group<%s, members not loaded>"):format(t.name), tostring(looked))
+    assert.are.same({false, false}, {looked:relations_loaded()})
+    local admin = dg:find_user_group("admin")
+    looked:add_member(admin)
+    local after = dg:get_group(t.id)
+    assert.are.equal(3, #after.children)
+    assert.are.equal(alice.id, after.admin_members[1].id)
+    local ids = {}
+    for _, m in ipairs(after.members) do ids[m.id] = true end
+    assert.is_true(ids[bob.id] and ids[admin.id])
+    assert.are.equal("Chemists", after.memberships[1].name)
+  end)
+
+  it("add_member on a listed group (members only) keeps its memberships", function()
+    local t = team_with_members()
+    local listed
+    for _, g in ipairs(dg:list_groups{include_members = true}) do
+      if g.id == t.id then listed = g end
+    end
+    assert.are.same({true, false}, {listed:relations_loaded()})
+    assert.are.equal(("Group<%s 2 members>"):format(t.name), tostring(listed))
+    listed:add_member(dg:find_user_group("admin"), true)
+    local after = dg:get_group(t.id)
+    assert.are.equal(3, #after.children)
+    assert.are.equal("Chemists", after.memberships[1].name)
+  end)
+
+  it("save_group with relations refuses a group whose relations were not loaded", function()
+    local t = team_with_members()
+    local looked = dg:lookup_groups(t.name)[1]
+    e:clear_requests()
+    local ok, err = pcall(dg.save_group, dg, looked, true)
+    assert.is_false(ok)
+    assert.are.equal("USAGE", err.code)
+    assert.matches("members of group '" .. t.name .. "' were not loaded", err.message)
+    assert.are.same({}, e:requests()) -- nothing was sent
+    assert.are.equal(2, #dg:get_group(t.id).children)
+    -- without relations it only saves the fields
+    looked.description = "renamed"
+    dg:save_group(looked)
+    local after = dg:get_group(t.id)
+    assert.are.equal("renamed", after.description)
+    assert.are.equal(2, #after.children)
+    -- g:load() makes it savable
+    looked:load()
+    assert.are.same({true, true}, {looked:relations_loaded()})
+    dg:save_group(looked, true)
+    assert.are.equal(2, #dg:get_group(t.id).children)
+  end)
+
+  it("remove_member removes one member and keeps the others", function()
+    local t, alice, bob = team_with_members()
+    local looked = dg:lookup_groups(t.name)[1]
+    looked:remove_member(bob)
+    local after = dg:get_group(t.id)
+    assert.are.equal(1, #after.children)
+    assert.are.equal(alice.id, after.admin_members[1].id)
+    assert.are.equal("Chemists", after.memberships[1].name)
+    -- not a member: nothing is sent
+    e:clear_requests()
+    assert.are.equal(after, after:remove_member(bob))
+    assert.are.same({}, e:requests())
+  end)
+
+  it("find_group is exact, nil when absent, AMBIGUOUS when two groups share a name", function()
+    assert.are.equal("Chemists", dg:find_group("Chemists").name)
+    assert.are.same({true, true}, {dg:find_group("Chemists"):relations_loaded()})
+    assert.are.equal("Chemists", dg:find_group("chemists").name) -- no exact-case match
+    assert.is_nil(dg:find_group("Chem"))                         -- a substring is not a name
+    assert.is_nil(dg:find_group("alice"))                         -- a personal group
+    assert.are.equal("alice", dg:find_user_group("alice").name)
+    local n = "Twin" .. os.time()
+    dg:save_group(dg:new_group{name = n})
+    dg:save_group(dg:new_group{name = n:upper()})
+    assert.are.equal(n, dg:find_group(n).name)
+    dg:save_group(dg:new_group{name = n:lower()})
+    local ok, err = pcall(dg.find_group, dg, n:sub(1, 1):lower() .. n:sub(2):upper())
+    assert.is_false(ok)
+    assert.are.equal("AMBIGUOUS", err.code)
+    assert.are.equal(2, datagrok.Error.exit_code(err))
+  end)
+
+  it("delete_group deletes by group or id", function()
+    local g = dg:save_group(dg:new_group{name = "Doomed" .. os.time()})
+    assert.is_true(dg:delete_group(g))
+    assert.are.equal("DELETE", last_request().method)
+    assert.is_nil(dg:find_group(g.name))
+    local ok, err = pcall(dg.delete_group, dg, g.id)
+    assert.is_false(ok)
+    assert.are.equal(404, err.api_code)
+  end)
+
+  it("new_group takes the wire spellings and rejects unknown fields", function()
+    local g = dg:new_group{name = "W", friendlyName = "Wire name", description = "d"}
+    assert.are.equal("Wire name", g.friendly_name)
+    local ok, err = pcall(dg.new_group, dg, {name = "W", frendly_name = "typo"})
+    assert.is_false(ok)
+    assert.are.equal("USAGE", err.code)
+    assert.matches("unknown field 'frendly_name'", err.message)
+    ok, err = pcall(dg.new_group, dg, {name = "W", friendly_name = "a", friendlyName = "b"})
+    assert.is_false(ok)
+    assert.matches("same field", err.message)
+    -- a new group's relations are loaded (empty); one given an id may exist: not loaded
+    assert.are.same({true, true}, {dg:new_group{name = "N"}:relations_loaded()})
+    assert.are.same({false, false}, {dg:new_group{id = "x", name = "N"}:relations_loaded()})
+  end)
+end)
