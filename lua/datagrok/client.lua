@@ -103,21 +103,85 @@ local function env(name)
   if v and v ~= "" then return v end
 end
 
---- datagrok.connect([opts]) -> Client. opts: url, api_key and the options of `new`.
--- Missing values come from DATAGROK_URL (or DATAGROK_API_URL) and DATAGROK_API_KEY;
--- a bare key gets the "Bearer " prefix. Raises Error{code="CONFIG"} (exit 2) when
--- no URL or no key is configured.
+-- The options connect knows, with their types.
+local connect_options = {url = "string", api_key = "string", profile = "string",
+  config_file = "string", timeout = "number", connect_timeout = "number",
+  low_speed_time = "number", retries = "number", max_backoff = "number", ca_file = "string",
+  allow_http = "boolean"}
+
+local function usage(fmt, ...) return Error.new("USAGE", fmt:format(...)) end
+
+--- Checks connect's options: unknown names and wrong types raise USAGE.
+local function check_connect_options(opts)
+  for k, v in pairs(opts) do
+    local want = connect_options[k]
+    if not want then
+      local names = {}
+      for n in pairs(connect_options) do names[#names + 1] = n end
+      table.sort(names)
+      error(usage("datagrok.connect: unknown option '%s' (options: %s)", tostring(k),
+        table.concat(names, ", ")), 3)
+    end
+    if type(v) ~= want then
+      error(usage("datagrok.connect: option '%s' must be a %s, got %s", k, want, type(v)), 3)
+    end
+  end
+  if opts.url and opts.profile then
+    error(usage("datagrok.connect: give url= or profile=, not both"), 3)
+  end
+end
+
+--- Where the server comes from, by precedence: explicit arguments (url=, profile=),
+-- then the environment (DATAGROK_URL or DATAGROK_API_URL, DATAGROK_PROFILE), then the
+-- profiles file's `default:`. Returns url, key, profile (a resolved profile or nil).
+-- A profile's key goes only to that profile's url, and an environment key never to
+-- a profile's url.
+local function choose_server(opts)
+  local profile = require "datagrok.profile"
+  if opts.url then return opts.url, opts.api_key or env("DATAGROK_API_KEY") end
+  if opts.profile then
+    local p = profile.resolve(opts.profile, opts.config_file, "profile= of datagrok.connect")
+    return p.url, opts.api_key or p.key, not opts.api_key and p or nil
+  end
+  local url = env("DATAGROK_URL") or env("DATAGROK_API_URL")
+  if url then return url, opts.api_key or env("DATAGROK_API_KEY") end
+  local name = env("DATAGROK_PROFILE")
+  if name or opts.config_file or profile.default_file_exists() then
+    if not name and not profile.default_file_exists(opts.config_file) then
+      error(Error.new("CONFIG", ("no Datagrok server configured: the profiles file %s does not "
+        .. "exist"):format(profile.path(opts.config_file))), 0)
+    end
+    local p = profile.resolve(name, opts.config_file, name and "DATAGROK_PROFILE" or nil)
+    return p.url, opts.api_key or p.key, not opts.api_key and p or nil
+  end
+  return nil, opts.api_key or env("DATAGROK_API_KEY")
+end
+
+--- datagrok.connect([opts]) -> Client. opts: url, api_key, profile, config_file and the
+-- options of `new`; any other option raises USAGE. The server is chosen by
+-- choose_server above. An API key (argument or DATAGROK_API_KEY) is sent as
+-- "Bearer <key>"; a profile's developer key is exchanged once, here, for a session
+-- token (POST /users/login/dev/<key>, as the grok CLI does), which stays inside the
+-- session: dg.api_key is nil then. Raises CONFIG (exit 2) when no server or no key is
+-- configured or the profile is missing, and the login's errors (a refused key: exit 3).
 function M.connect(opts)
   if opts ~= nil and type(opts) ~= "table" then
     error(("bad argument #1 to 'connect' (table expected, got %s)"):format(type(opts)), 2)
   end
   opts = opts or {}
-  local url = opts.url or env("DATAGROK_URL") or env("DATAGROK_API_URL")
+  check_connect_options(opts)
+  local url, key, profile = choose_server(opts)
   if not url then
-    error(Error.new("CONFIG", "no Datagrok server configured: pass url= to datagrok.connect "
-      .. "or set DATAGROK_URL (or DATAGROK_API_URL)"), 2)
+    error(Error.new("CONFIG", "no Datagrok server configured: pass url= or profile= to "
+      .. "datagrok.connect, set DATAGROK_URL (or DATAGROK_API_URL) or DATAGROK_PROFILE, or add "
+      .. "a default profile to ~/.grok/config.yaml"), 2)
   end
-  local key = opts.api_key or env("DATAGROK_API_KEY")
+  if profile then
+    local self = make(nil, url, opts)
+    self._session:login_dev(profile.key)
+    rawset(self, "profile", profile.name)
+    return self
+  end
   if not key then
     error(Error.new("CONFIG", "no API key configured: pass api_key= to datagrok.connect "
       .. "or set DATAGROK_API_KEY"), 2)

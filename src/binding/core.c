@@ -1,13 +1,17 @@
 /*
 ** core.c: "datagrok.core", the small host facts the Lua half needs:
-** the version (checked against the Lua half's), random UUIDs, terminals.
+** the version (checked against the Lua half's), random UUIDs, terminals,
+** file modes.
 */
 #include "core.h"
 #include "numfmt.h"
 
 #include <lauxlib.h>
 #include <openssl/rand.h>
+#include <errno.h>
 #include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 int dg_uuid4(char out[37]) {
@@ -49,8 +53,36 @@ static int l_isatty(lua_State *L) {
   return 1;
 }
 
+/*
+** core.stat(path) -> {type=, mode=, uid=, size=} | nil, message, errno
+** Follows symlinks. type: "file", "directory" or "other"; mode: the permission
+** bits (e.g. 0600 = 384); uid: the owner's user id.
+*/
+static int l_stat(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  struct stat st;
+  if (stat(path, &st) != 0) {
+    int e = errno;
+    luaL_pushfail(L);
+    lua_pushfstring(L, "%s: %s", path, strerror(e));
+    lua_pushinteger(L, e);
+    return 3;
+  }
+  lua_createtable(L, 0, 4);
+  lua_pushstring(L, S_ISREG(st.st_mode) ? "file" : S_ISDIR(st.st_mode) ? "directory" : "other");
+  lua_setfield(L, -2, "type");
+  lua_pushinteger(L, (lua_Integer)(st.st_mode & 07777));
+  lua_setfield(L, -2, "mode");
+  lua_pushinteger(L, (lua_Integer)st.st_uid);
+  lua_setfield(L, -2, "uid");
+  lua_pushinteger(L, (lua_Integer)st.st_size);
+  lua_setfield(L, -2, "size");
+  return 1;
+}
+
 int luaopen_datagrok_core(lua_State *L) {
   static const luaL_Reg funcs[] = {{"uuid4", l_uuid4}, {"isatty", l_isatty}, {"format_number", l_format_number},
+                                   {"stat", l_stat},
                                    {NULL, NULL}};
   luaL_newlib(L, funcs);
   lua_pushstring(L, DATAGROK_VERSION);

@@ -28,7 +28,7 @@ void dg_embedded_preload(lua_State *L, const dg_embedded_module *mods, int use_e
 /*
 ** Puts the C modules of this layer into package.preload: datagrok.core,
 ** datagrok.dataframe, datagrok.error, datagrok.json, datagrok.log,
-** datagrok.multipart.
+** datagrok.multipart, datagrok.yaml.
 */
 void dg_binding_preload(lua_State *L);
 /* Puts the C functions of list (ended by {NULL, NULL}) into package.preload. */

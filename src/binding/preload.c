@@ -9,6 +9,7 @@
 #include "json.h"
 #include "log.h"
 #include "multipart_lua.h"
+#include "yaml_lua.h"
 
 #include <stdlib.h>
 
@@ -29,6 +30,7 @@ void dg_binding_preload(lua_State *L) {
     {"datagrok.json", luaopen_datagrok_json},
     {"datagrok.log", luaopen_datagrok_log},
     {"datagrok.multipart", luaopen_datagrok_multipart},
+    {"datagrok.yaml", luaopen_datagrok_yaml},
     {NULL, NULL}};
   dg_preload_cmodules(L, modules);
 }

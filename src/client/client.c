@@ -29,6 +29,7 @@
   X(file)                \
   X(function)            \
   X(group)               \
+  X(login)               \
   X(raw)                 \
   X(sync)                \
   X(table)

@@ -58,6 +58,8 @@ struct dg_session {
   char *auth_header;     /* "Authorization: <value>", or NULL for none */
   char *secret;          /* the key (authorization without a "Bearer " prefix): scrubbed from server text */
   char *ca_file;
+  char *plain_host;      /* the host when base_url is plain http:// to a non-loopback host */
+  int allow_http;        /* secrets may go to plain_host anyway */
   long timeout_ms, connect_timeout_ms, low_speed_time;
   double max_backoff;
   int retries;
@@ -189,22 +191,25 @@ void dg_http_add_query(dg_buf *query, const char *key, const char *value) {
 /* The session userdata                                                */
 /* ------------------------------------------------------------------ */
 
+/* Frees a string that held a secret, wiping it first. */
+static void free_secret(char *p) {
+  if (!p) return;
+  memset(p, 0, strlen(p));
+  free(p);
+}
+
 void dg_session_close(dg_session *s) {
   if (s->curl) curl_easy_cleanup(s->curl);
   s->curl = NULL;
   free(s->base_url);
   free(s->display_url);
   free(s->origin);
-  if (s->auth_header) {
-    memset(s->auth_header, 0, strlen(s->auth_header));
-    free(s->auth_header);
-  }
-  if (s->secret) {
-    memset(s->secret, 0, strlen(s->secret));
-    free(s->secret);
-  }
+  free_secret(s->auth_header);
+  free_secret(s->secret);
   free(s->ca_file);
+  free(s->plain_host);
   s->base_url = s->display_url = s->origin = s->auth_header = s->secret = s->ca_file = NULL;
+  s->plain_host = NULL;
 }
 
 const char *dg_session_display_url(const dg_session *s) { return s->curl ? s->display_url : NULL; }
@@ -247,15 +252,47 @@ static int open_failed(lua_State *L, dg_session *s, const char *code, const char
   return -1;
 }
 
+int dg_session_check_secret_transport(lua_State *L, const dg_session *s) {
+  if (!s->plain_host || s->allow_http) return 0;
+  dg_error_push(L, "CONFIG",
+                "refusing to send the API key over plain http:// to %s; use https://, "
+                "or allow_http = true to accept the risk",
+                s->plain_host);
+  return -1;
+}
+
+int dg_session_set_authorization(lua_State *L, dg_session *s, const char *authorization) {
+  const char *auth = authorization && *authorization ? authorization : NULL;
+  if (auth && strpbrk(auth, "\r\n")) {
+    dg_error_push(L, "CONFIG", "the API key contains a line break");
+    return -1;
+  }
+  if (auth && dg_session_check_secret_transport(L, s) != 0) return -1;
+  char *header = NULL, *secret = NULL;
+  if (auth) {
+    size_t an = strlen(auth) + sizeof "Authorization: ";
+    const char *key = strncasecmp(auth, "Bearer ", 7) == 0 ? auth + 7 : auth;
+    while (*key == ' ') key++;
+    if (!(header = malloc(an)) || !(secret = strdup(key))) {
+      free(header);
+      dg_error_push(L, "OUT_OF_MEMORY", "out of memory");
+      return -1;
+    }
+    snprintf(header, an, "Authorization: %s", auth);
+  }
+  free_secret(s->auth_header);
+  free_secret(s->secret);
+  s->auth_header = header;
+  s->secret = secret;
+  return 0;
+}
+
 int dg_session_new(lua_State *L, const dg_session_options *o) {
   dg_session *s = lua_newuserdatauv(L, sizeof *s, 0);
   memset(s, 0, sizeof *s); /* born closed: every pointer NULL */
   dg_session_push_metatable(L);
   lua_setmetatable(L, -2);
 
-  const char *auth = o->authorization && *o->authorization ? o->authorization : NULL;
-  if (auth && strpbrk(auth, "\r\n"))
-    return open_failed(L, s, "CONFIG", "the API key contains a line break%s", "");
   if (!o->base_url || !*o->base_url) return open_failed(L, s, "CONFIG", "no server URL given%s", "");
   if (!(s->base_url = strdup(o->base_url))) return open_failed(L, s, "OUT_OF_MEMORY", "out of memory%s", "");
   size_t n = strlen(s->base_url);
@@ -270,24 +307,12 @@ int dg_session_new(lua_State *L, const dg_session_options *o) {
   }
   int plain_remote = strcmp(scheme, "http") == 0 && !is_loopback(host);
   free(scheme);
-  if (plain_remote && auth && !o->allow_http) {
-    char msg[512];
-    snprintf(msg, sizeof msg, "%s", host);
-    free(host);
-    return open_failed(L, s, "CONFIG",
-                       "refusing to send the API key over plain http:// to %s; use https://, "
-                       "or allow_http = true to accept the risk",
-                       msg);
-  }
-  free(host);
-
-  if (auth) {
-    size_t an = strlen(auth) + sizeof "Authorization: ";
-    if (!(s->auth_header = malloc(an))) return open_failed(L, s, "OUT_OF_MEMORY", "out of memory%s", "");
-    snprintf(s->auth_header, an, "Authorization: %s", auth);
-    const char *key = strncasecmp(auth, "Bearer ", 7) == 0 ? auth + 7 : auth;
-    while (*key == ' ') key++;
-    if (!(s->secret = strdup(key))) return open_failed(L, s, "OUT_OF_MEMORY", "out of memory%s", "");
+  if (plain_remote) s->plain_host = host;
+  else free(host);
+  s->allow_http = o->allow_http;
+  if (dg_session_set_authorization(L, s, o->authorization) != 0) {
+    dg_session_close(s);
+    return -1;
   }
   if (o->ca_file && *o->ca_file && !(s->ca_file = strdup(o->ca_file)))
     return open_failed(L, s, "OUT_OF_MEMORY", "out of memory%s", "");
@@ -649,6 +674,13 @@ static CURLcode run_attempt(lua_State *L, http_call *c, int log) {
     if (url_parts(target, &origin, &display, NULL, NULL, &why) != 0) return CURLE_OK;
     send_auth = strcmp(origin, c->s->origin) == 0; /* only to the base URL's scheme+host+port */
     free(origin);
+    for (const char *const *p = rq->secrets; p && *p; p++) {
+      if (**p && strstr(display, *p)) {
+        free(display); /* a target holding one of the request's secrets is not shown */
+        if (!(display = strdup("(a URL holding a secret)"))) return CURLE_OUT_OF_MEMORY;
+        break;
+      }
+    }
     if (log)
       dg_log(L, DG_LOG_DEBUG, "http", "redirect %ld to %s%s", c->status, display,
              send_auth ? "" : " (Authorization not sent: another host)");
@@ -714,7 +746,8 @@ static void push_call_error(lua_State *L, http_call *c, const char *code, const 
   dg_error_push(L, code, "%s", "");
   set_scrubbed(L, c->s, c->rq, "message", msg, strlen(msg));
   dg_error_setstr(L, "method", c->rq->method);
-  dg_error_setstr(L, "url", rsp->url.data ? rsp->url.data : c->s->display_url);
+  const char *url = rsp->url.data ? rsp->url.data : c->s->display_url;
+  set_scrubbed(L, c->s, c->rq, "url", url, strlen(url));
   if (c->status > 0) dg_error_setint(L, "status", c->status);
   dg_error_setint(L, "attempts", rsp->attempts);
   if (c->mode == BODY_ERROR || c->mode == BODY_KEEP || c->mode == BODY_HOLD)
@@ -974,8 +1007,10 @@ static void start_urls(http_call *c) {
   const char *query = rq->query ? rq->query : "";
   dg_buf_reset(&c->url);
   dg_buf_printf(&c->url, "%s%s%s%s%s", c->s->base_url, slash, path, q, query);
+  const char *shown = rq->display_path ? rq->display_path : path;
   dg_buf_reset(&c->rsp->url);
-  dg_buf_printf(&c->rsp->url, "%s%s%s%s%s", c->s->display_url, slash, path, q, query);
+  dg_buf_printf(&c->rsp->url, "%s%s%s%s%s", c->s->display_url, shown[0] == '/' ? "" : "/", shown, q,
+                query);
 }
 
 int dg_http_perform(lua_State *L, dg_session *s, const dg_request *rq, dg_response *rsp) {
@@ -1090,7 +1125,7 @@ int dg_http_push_json(lua_State *L, dg_session *s, const dg_request *rq, dg_resp
   if (dg_json_decode(L, rsp->body.data, rsp->body.len, err, sizeof err) == 0) return 0;
   dg_error_push(L, "PROTOCOL", "the server's answer is not valid JSON: %s", err);
   dg_error_setstr(L, "method", rq->method);
-  dg_error_setstr(L, "url", rsp->url.data);
+  set_scrubbed(L, s, rq, "url", rsp->url.data ? rsp->url.data : "", rsp->url.data ? rsp->url.len : 0);
   if (rsp->status) dg_error_setint(L, "status", rsp->status);
   set_body_excerpt(L, s, rq, &rsp->body);
   return -1;

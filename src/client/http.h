@@ -64,6 +64,8 @@ typedef struct dg_request {
      connection's password ...): replaced by "***" in an Error's message and body,
      like the key. NULL for none; strings shorter than 4 bytes are not scrubbed. */
   const char *const *secrets;
+  const char *display_path; /* what logs and errors show instead of path (a path holding a
+                               secret), or NULL */
 } dg_request;
 
 typedef struct dg_response {
@@ -146,6 +148,18 @@ int dg_session_new(lua_State *L, const dg_session_options *o);
 ** creating it on first use; client.c adds the __index of operation methods.
 */
 void dg_session_push_metatable(lua_State *L);
+/*
+** Replaces the session's Authorization value (NULL: none), with the checks of
+** dg_session_new: a line break, or plain http:// to a non-loopback host without
+** allow_http, leaves the session as it was and returns -1 with a CONFIG Error
+** pushed. Returns 0 otherwise. The old value is wiped from memory.
+*/
+int dg_session_set_authorization(lua_State *L, dg_session *s, const char *authorization);
+/*
+** 0 when a secret may be sent to this session's server: https, a loopback host,
+** or allow_http. Otherwise -1 with a CONFIG Error pushed naming the host.
+*/
+int dg_session_check_secret_transport(lua_State *L, const dg_session *s);
 /* Releases the session's handle and strings; idempotent (its __gc and __close). */
 void dg_session_close(dg_session *s);
 /* The base URL without credentials, or NULL for a closed session. */

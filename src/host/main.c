@@ -27,6 +27,8 @@ static const char usage_text[] =
   "Datagrok options (before the script):\n"
   "  --log-level LEVEL  error, warn (default), info, debug or trace; debug traces requests\n"
   "  --log-file FILE    write log lines to FILE (created 0600) instead of stderr\n"
+  "  --profile NAME     use the server profile NAME of ~/.grok/config.yaml\n"
+  "                     (sets DATAGROK_PROFILE for the run)\n"
   "  --emulate          run the script against a local emulator with demo content\n"
   "                     (sets DATAGROK_URL and DATAGROK_API_KEY for the run)\n"
   "  --help             show this help and exit\n"
@@ -56,6 +58,7 @@ typedef struct {
   int has_exec;      /* some -e or -l */
   const char *log_level;
   const char *log_file;
+  const char *profile; /* --profile NAME: DATAGROK_PROFILE for the run */
   int emulate;       /* --emulate: an in-process emulator for the run */
   int exit_code;     /* set by pmain */
 } options;
@@ -73,13 +76,14 @@ static int usage_error(const char *fmt, const char *arg) {
 }
 
 /* The long options before the script. */
-enum { OPT_HELP, OPT_VERSION, OPT_EMULATE, OPT_LOG_LEVEL, OPT_LOG_FILE };
+enum { OPT_HELP, OPT_VERSION, OPT_EMULATE, OPT_LOG_LEVEL, OPT_LOG_FILE, OPT_PROFILE };
 static const dg_longopt long_options[] = {
   {"--help", 0, OPT_HELP},
   {"--version", 0, OPT_VERSION},
   {"--emulate", 0, OPT_EMULATE},
   {"--log-level", 1, OPT_LOG_LEVEL},
   {"--log-file", 1, OPT_LOG_FILE},
+  {"--profile", 1, OPT_PROFILE},
   {NULL, 0, 0}};
 
 /*
@@ -102,6 +106,10 @@ static int parse_args(options *o) {
         case OPT_EMULATE: o->emulate = 1; continue;
         case OPT_LOG_LEVEL: o->log_level = val; continue;
         case OPT_LOG_FILE: o->log_file = val; continue;
+        case OPT_PROFILE:
+          if (!*val) return usage_error("%s: the profile name is empty", "--profile");
+          o->profile = val;
+          continue;
         case DG_LONGOPT_MISSING: return usage_error("'%s' needs an argument", a);
         case DG_LONGOPT_EXTRA: return usage_error("'%s' takes no argument", a);
         default: return usage_error("unrecognized option '%s'", a);
@@ -307,6 +315,7 @@ int main(int argc, char **argv) {
   o.argv = argv;
   int rc = parse_args(&o);
   if (rc != 0) return rc > 0 ? 0 : 2;
+  if (o.profile) setenv("DATAGROK_PROFILE", o.profile, 1);
   if (o.emulate && !start_emulator(&o)) return 1;
   lua_State *L = luaL_newstate();
   if (!L) {

@@ -1,5 +1,6 @@
 --- Authentication (docs/protocol.md, "Headers"): `Authorization: Bearer <key>`, the bare key, or a
--- token from `POST /users/login/dev/<key>` (sent bare or with `Bearer`). Anything else
+-- token from `POST /users/login/dev/<key>` (answered `{isSuccess: true, token}` as the
+-- real server does; sent back bare or with `Bearer`). Anything else
 -- is refused with 401 and an ApiError body. Tokens are kept in the state, so they
 -- survive a restart. The key itself never appears in a response or a log line.
 local reply = require "datagrok.emulator.reply"
@@ -34,7 +35,7 @@ function M.register(router)
     local token = core.uuid4():gsub("-", "") .. core.uuid4():gsub("-", "")
     state.tokens[token] = { user = users.admin(state).id, createdOn = reply.now() }
     state:save("tokens")
-    return reply.json({ token = token })
+    return reply.json({ isSuccess = true, token = token })
   end, { public = true })
 end
 
