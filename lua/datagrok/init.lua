@@ -41,6 +41,10 @@ local lazy = {
   read_csv = function() return require("datagrok.dataframe").read_csv end,
   --- datagrok.help(v) -> text: what v is and one line per method (dg, dg.users, a User ...)
   help = function() return require("datagrok.repl").help end,
+  main = function() return require("datagrok.main") end,
+  cli = function() return require("datagrok.cli") end,
+  plan = function() return require("datagrok.plan") end,
+  yaml = function() return require("datagrok.yaml") end,
 }
 
 setmetatable(M, {
