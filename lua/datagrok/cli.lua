@@ -26,7 +26,8 @@
 -- cli:parse(argv) prints the help and exits 0 for --help/-h, and prints one line
 -- `<name>: <problem> (see <name> --help)` and exits 2 for a usage error.
 -- cli:try_parse(argv) returns opts, or nil and a USAGE Error (nil, "help" for --help),
--- printing nothing. With `common = true` parse also applies --log-level/--log-file.
+-- printing nothing. With `common = true` parse also applies --log-level/--log-file;
+-- --profile and --config-file are for datagrok.connect{profile=, config_file=}.
 local Error = require "datagrok.error"
 
 local M = {}
@@ -38,9 +39,9 @@ local TYPES = {string = true, number = true, integer = true, boolean = true, lis
   count_or_percent = true}
 
 local COMMON = {
-  {"profile", type = "string", metavar = "NAME", env = "DATAGROK_PROFILE",
-   help = "server profile of ~/.grok/config.yaml (default: DATAGROK_URL/DATAGROK_API_KEY, "
-     .. "else the file's default)"},
+  {"profile", type = "string", metavar = "NAME",
+   help = "server profile of ~/.grok/config.yaml (default: DATAGROK_PROFILE, else "
+     .. "DATAGROK_URL/DATAGROK_API_KEY, else the file's default)"},
   {"config-file", type = "string", metavar = "FILE",
    help = "profiles file instead of ~/.grok/config.yaml"},
   {"log-level", type = "string", metavar = "LEVEL", env = "DATAGROK_LOG_LEVEL",

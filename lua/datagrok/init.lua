@@ -45,6 +45,7 @@ local lazy = {
   cli = function() return require("datagrok.cli") end,
   plan = function() return require("datagrok.plan") end,
   yaml = function() return require("datagrok.yaml") end,
+  config_file = function() return require("datagrok.config_file") end,
 }
 
 setmetatable(M, {

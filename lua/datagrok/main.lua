@@ -10,7 +10,8 @@
 --     standard error (and in the log file when one is set) and the error's exit code
 --     (see Error.exit_code); a traceback follows only for errors that are bugs (exit
 --     code 1: an unclassified Error or a Lua error), never for CONFIG, USAGE, AUTH,
---     server failures, UNSAFE_SYNC, PARTIAL, LOCKED or INTERRUPTED;
+--     server failures, UNSAFE_SYNC, PARTIAL, LOCKED or INTERRUPTED; a USAGE Error
+--     with a `hint` (datagrok.cli's) prints as `message (hint)`, as cli:parse does;
 --   * fn raises anything else (a bug): the message and the traceback, exit 1.
 -- Exiting closes the Lua state first, so to-be-closed variables and clients close.
 local Error = require "datagrok.error"
@@ -26,14 +27,19 @@ end
 --- Writes the failure report and returns the exit code.
 local function report(err, trace)
   local code = Error.exit_code(err)
-  local line
-  if Error.is(err) then
-    line = tostring(err)
-    if err.code == "USAGE" and err.hint then line = line .. " (" .. err.hint .. ")" end
+  local line, out
+  if Error.is(err) and err.code == "USAGE" and type(err.hint) == "string" then
+    -- a command-line mistake, worded by datagrok.cli: printed as cli:parse prints it
+    line = ("%s (%s)"):format(err.message, err.hint)
+    out = line
   else
-    line = type(err) == "string" and err or ("(error object is a %s value)"):format(type(err))
+    if Error.is(err) then
+      line = tostring(err)
+    else
+      line = type(err) == "string" and err or ("(error object is a %s value)"):format(type(err))
+    end
+    out = progname() .. ": " .. line
   end
-  local out = progname() .. ": " .. line
   if code == 1 and trace then out = out .. "\n" .. trace end
   io.stderr:write(out, "\n")
   io.stderr:flush()

@@ -25,13 +25,14 @@ local Plan = {}
 Plan.__index = Plan
 Plan.__name = "datagrok.Plan"
 
---- datagrok.plan{title=, dry_run=, out=} -> Plan. out: where the plan and the
--- results are written (default io.stdout).
+--- datagrok.plan{title=, dry_run=, out=, noun=} -> Plan. out: where the plan and
+-- the results are written (default io.stdout); noun: what an item is called in the
+-- heading (default "change": "title: 3 changes").
 function M.new(opts)
   opts = opts or {}
   if type(opts) ~= "table" then error("bad argument #1 to 'plan' (table expected)", 2) end
   return setmetatable({title = opts.title or "plan", dry_run = opts.dry_run == true,
-    out = opts.out or io.stdout, items = {}}, Plan)
+    out = opts.out or io.stdout, noun = opts.noun or "change", items = {}}, Plan)
 end
 
 --- plan:add(label, fn [, opts]) -> plan. opts.dry_run_too: fn also runs in a dry run,
@@ -54,7 +55,7 @@ function Plan:print()
     write(self, ("%s: nothing to do"):format(self.title))
     return
   end
-  write(self, ("%s: %d change%s%s"):format(self.title, #self.items, #self.items == 1 and "" or "s",
+  write(self, ("%s: %d %s%s%s"):format(self.title, #self.items, self.noun, #self.items == 1 and "" or "s",
     self.dry_run and " (dry run: none is applied)" or ""))
   for _, it in ipairs(self.items) do write(self, "  " .. it.label) end
 end
@@ -99,10 +100,10 @@ end
 function M.summary(title, rep)
   if rep.total == 0 then return ("%s: nothing to do"):format(title) end
   if rep.dry_run and rep.applied == 0 and #rep.failed == 0 then
-    return ("%s: dry run, %d change%s not applied"):format(title, rep.total, rep.total == 1 and "" or "s")
+    return ("%s: dry run, nothing applied"):format(title)
   end
-  local s = ("%s: %s%d of %d applied, %d failed"):format(title, rep.dry_run and "dry run, " or "",
-    rep.applied, rep.total, #rep.failed)
+  local s = ("%s: %s%d of %d %s, %d failed"):format(title, rep.dry_run and "dry run, " or "",
+    rep.applied, rep.total, rep.dry_run and "ran" or "applied", #rep.failed)
   if rep.not_run > 0 then s = s .. (", %d not run"):format(rep.not_run) end
   return s
 end

@@ -1,9 +1,10 @@
 /*
 ** core.c: "datagrok.core", the small host facts the Lua half needs:
 ** the version (checked against the Lua half's), random UUIDs, terminals,
-** file modes.
+** file modes, a monotonic clock.
 */
 #include "core.h"
+#include "clock.h"
 #include "numfmt.h"
 
 #include <lauxlib.h>
@@ -80,9 +81,15 @@ static int l_stat(lua_State *L) {
   return 1;
 }
 
+/* core.monotonic() -> seconds (a float) on a clock that never jumps, for durations */
+static int l_monotonic(lua_State *L) {
+  lua_pushnumber(L, dg_clock_seconds());
+  return 1;
+}
+
 int luaopen_datagrok_core(lua_State *L) {
   static const luaL_Reg funcs[] = {{"uuid4", l_uuid4}, {"isatty", l_isatty}, {"format_number", l_format_number},
-                                   {"stat", l_stat},
+                                   {"stat", l_stat}, {"monotonic", l_monotonic},
                                    {NULL, NULL}};
   luaL_newlib(L, funcs);
   lua_pushstring(L, DATAGROK_VERSION);

@@ -124,7 +124,7 @@ describe("datagrok.plan", function()
     assert.is_true(seen)
     assert.are.same({0, 1, 1}, {rep.code, rep.applied, rep.not_run})
     assert.matches("p: 2 changes %(dry run: none is applied%)", out.text())
-    assert.matches("p: dry run, 1 of 2 applied, 0 failed, 1 not run\n$", out.text())
+    assert.matches("p: dry run, 1 of 2 ran, 0 failed, 1 not run\n$", out.text())
   end)
 
   it("takes the worst code, and stops at a refused key", function()
