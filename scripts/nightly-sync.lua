@@ -132,7 +132,8 @@ datagrok.main(function(...)
   local opts = cli:parse({...})
   local jobs = jobs_of(opts)
   local dg <close> = datagrok.connect{profile = opts.profile, config_file = opts.config_file}
-  local plan = datagrok.plan{title = "nightly-sync", dry_run = opts.dry_run, noun = "job"}
+  local plan = datagrok.plan{title = "nightly-sync", dry_run = opts.dry_run, noun = "job",
+    codes = "worst"}
   for _, job in ipairs(jobs) do
     job.max_delete = opts.max_delete or job.max_delete or DEFAULT_MAX_DELETE
     local label = job.name

@@ -14,9 +14,14 @@
 -- the run, since every later item would fail the same way.
 --
 -- The report: {total=, applied=, failed= {{label=, error=, code=}}, not_run=, dry_run=,
--- code=}. code is 0 when nothing failed, else the worst (highest) exit code of the
--- failed items, where an error without a more specific code (exit code 1) counts as
--- PARTIAL (6): the item failed, the run went on.
+-- code=}. code is 0 when nothing failed. Otherwise, by the plan's `codes`:
+--   "partial" (the default): PARTIAL (6), the run went on past failures; but the
+--     failures' own code when nothing was applied and they all share it (every item
+--     hit "the server kept failing": 4), and the stopping code (3 or 130) when the
+--     run stopped;
+--   "worst": the highest exit code of the failed items (independent jobs, e.g. syncs:
+--     a safety stop in one job makes the run exit 5).
+-- Either way an error without a more specific code (exit code 1) counts as 6.
 local Error = require "datagrok.error"
 local log = require "datagrok.log"
 
@@ -25,14 +30,20 @@ local Plan = {}
 Plan.__index = Plan
 Plan.__name = "datagrok.Plan"
 
---- datagrok.plan{title=, dry_run=, out=, noun=} -> Plan. out: where the plan and
+--- datagrok.plan{title=, dry_run=, out=, noun=, codes=} -> Plan. codes: "partial"
+-- (default) or "worst", see the module comment. out: where the plan and
 -- the results are written (default io.stdout); noun: what an item is called in the
 -- heading (default "change": "title: 3 changes").
 function M.new(opts)
   opts = opts or {}
   if type(opts) ~= "table" then error("bad argument #1 to 'plan' (table expected)", 2) end
-  return setmetatable({title = opts.title or "plan", dry_run = opts.dry_run == true,
-    out = opts.out or io.stdout, noun = opts.noun or "change", items = {}}, Plan)
+  local self = setmetatable({title = opts.title or "plan", dry_run = opts.dry_run == true,
+    out = opts.out or io.stdout, noun = opts.noun or "change", items = {},
+    codes = opts.codes or "partial"}, Plan)
+  if self.codes ~= "partial" and self.codes ~= "worst" then
+    error("bad argument #1 to 'plan' (codes must be \"partial\" or \"worst\")", 2)
+  end
+  return self
 end
 
 --- plan:add(label, fn [, opts]) -> plan. opts.dry_run_too: fn also runs in a dry run,
@@ -86,14 +97,28 @@ function Plan:apply()
         local code = item_code(res)
         local text = Error.is(res) and tostring(res) or tostring(res):match("^[^\n]*")
         rep.failed[#rep.failed + 1] = {label = it.label, error = res, code = code}
-        if code > rep.code then rep.code = code end
         write(self, ("FAILED %s: %s"):format(it.label, text))
         log.error(self.title, "failed", {item = it.label, error = text, exit = code})
-        if code == 3 or code == 130 then stop = true end
+        if code == 3 or code == 130 then stop = code end
       end
     end
   end
+  rep.code = self:code_of(rep, stop)
   return rep
+end
+
+--- The run's exit code from its failures (see the module comment).
+function Plan:code_of(rep, stop)
+  if #rep.failed == 0 then return 0 end
+  if stop then return stop end
+  local worst, same = 0, rep.failed[1].code
+  for _, f in ipairs(rep.failed) do
+    if f.code > worst then worst = f.code end
+    if f.code ~= same then same = nil end
+  end
+  if self.codes == "worst" then return worst end
+  if rep.applied == 0 and same then return same end
+  return 6
 end
 
 --- A one-line summary of a report.

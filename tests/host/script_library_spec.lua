@@ -129,7 +129,7 @@ describe("datagrok.plan", function()
 
   it("takes the worst code, and stops at a refused key", function()
     local out = sink()
-    local plan = datagrok.plan{title = "p", out = out}
+    local plan = datagrok.plan{title = "p", out = out, codes = "worst"}
     plan:add("1", function() error(datagrok.Error.new("UNSAFE_SYNC", "stop")) end)
     plan:add("2", function() error(datagrok.Error.new("LOCKED", "busy")) end)
     assert.are.equal(7, plan:run().code)
@@ -140,6 +140,23 @@ describe("datagrok.plan", function()
     local rep = plan:run()
     assert.is_false(ran)
     assert.are.same({3, 1}, {rep.code, rep.not_run})
+  end)
+
+  it("in partial mode: 6 when something applied, the shared code when nothing did", function()
+    local out = sink()
+    local down = function() error(datagrok.Error.new("HTTP_503", "down", {status = 503})) end
+    local plan = datagrok.plan{title = "p", out = out}
+    plan:add("1", down)
+    plan:add("2", down)
+    assert.are.equal(4, plan:run().code)
+    plan = datagrok.plan{title = "p", out = out}
+    plan:add("1", down)
+    plan:add("2", function() end)
+    assert.are.equal(6, plan:run().code)
+    plan = datagrok.plan{title = "p", out = out}
+    plan:add("1", down)
+    plan:add("2", function() error(datagrok.Error.new("LOCKED", "x")) end)
+    assert.are.equal(6, plan:run().code)
   end)
 
   it("says when there is nothing to do", function()
