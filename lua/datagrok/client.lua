@@ -137,14 +137,15 @@ end
 -- A profile's key goes only to that profile's url, and an environment key never to
 -- a profile's url.
 local function choose_server(opts)
-  local profile = require "datagrok.profile"
   if opts.url then return opts.url, opts.api_key or env("DATAGROK_API_KEY") end
   if opts.profile then
-    local p = profile.resolve(opts.profile, opts.config_file, "profile= of datagrok.connect")
+    local p = require("datagrok.profile").resolve(opts.profile, opts.config_file,
+      "profile= of datagrok.connect")
     return p.url, opts.api_key or p.key, not opts.api_key and p or nil
   end
   local url = env("DATAGROK_URL") or env("DATAGROK_API_URL")
   if url then return url, opts.api_key or env("DATAGROK_API_KEY") end
+  local profile = require "datagrok.profile"
   local name = env("DATAGROK_PROFILE")
   if name or opts.config_file or profile.default_file_exists() then
     if not name and not profile.default_file_exists(opts.config_file) then

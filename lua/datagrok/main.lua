@@ -9,7 +9,7 @@
 --   * fn returns or raises a datagrok.Error: one line `<script>: CODE: message` on
 --     standard error (and in the log file when one is set) and the error's exit code
 --     (see Error.exit_code); a traceback follows only for errors that are bugs (exit
---     code 1: an unclassified Error or a Lua error), never for CONFIG, USAGE, AUTH,
+--     code 1: an unclassified Error or a Lua error), never for CONFIG, USAGE, refused keys,
 --     server failures, UNSAFE_SYNC, PARTIAL, LOCKED or INTERRUPTED; a USAGE Error
 --     with a `hint` (datagrok.cli's) prints as `message (hint)`, as cli:parse does;
 --   * fn raises anything else (a bug): the message and the traceback, exit 1.

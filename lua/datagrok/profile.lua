@@ -2,10 +2,8 @@
 -- ~/.grok/config.yaml with `default: <alias>` and `servers: {<alias>: {url:, key:}}`,
 -- where `url` is the API root and `key` a developer key. Read with libyaml
 -- (datagrok.yaml); nothing here writes the file.
-local yaml = require "datagrok.yaml"
 local core = require "datagrok.core"
 local Error = require "datagrok.error"
-local log = require "datagrok.log"
 
 local M = {}
 
@@ -37,14 +35,14 @@ function M.read(file)
   if st.type ~= "file" then error(config_error("the profiles file %s is not a file", file), 0) end
   if st.mode & 0x3F ~= 0 and not warned[file] then -- 077: group or other bits
     warned[file] = true
-    log.warn("config", ("%s holds keys and is readable by others (mode %04o): chmod 600 %s")
+    require("datagrok.log").warn("config", ("%s holds keys and is readable by others (mode %04o): chmod 600 %s")
       :format(file, st.mode, file))
   end
   local f, err = io.open(file, "rb")
   if not f then error(config_error("cannot read the profiles file %s: %s", file, err), 0) end
   local text = f:read("a")
   f:close()
-  local ok, doc = pcall(yaml.decode, text, file)
+  local ok, doc = pcall(require("datagrok.yaml").decode, text, file)
   if not ok then
     local e = Error.is(doc) and doc or {message = tostring(doc)}
     error(Error.new("CONFIG", "the profiles file is not valid YAML: " .. e.message,

@@ -14,8 +14,9 @@
 ** Sends the key in the path (shown as "***" in logs and errors, and scrubbed from
 ** the server's text), then makes the token the session's Authorization value,
 ** sent bare as the CLI sends it. The token never reaches Lua. Raises CONFIG when
-** the key would go over plain http:// to another host (see allow_http), AUTH
-** when the answer holds no token, and the HTTP errors (a refused key: HTTP_401).
+** the key would go over plain http:// to another host (see allow_http),
+** API_ERROR with api_code 401 (exit code 3) when the answer holds no token, and
+** the HTTP errors (a refused key: HTTP_401).
 ** Retried when transient: a second login only mints another token.
 */
 static int l_login_dev(lua_State *L) {
@@ -32,9 +33,12 @@ static int l_login_dev(lua_State *L) {
   dg_http_call_json(L, s, &rq);
   const char *token = NULL;
   if (lua_istable(L, -1) && lua_getfield(L, -1, "token") == LUA_TSTRING) token = lua_tostring(L, -1);
-  if (!token || !*token)
-    return dg_error_raise(L, "AUTH", "the server gave no token for the developer key "
-                                     "(POST /users/login/dev/***): check the key");
+  if (!token || !*token) {
+    dg_error_push(L, "API_ERROR", "the server gave no token for the developer key "
+                                  "(POST /users/login/dev/***): check the key");
+    dg_error_setint(L, "api_code", 401);
+    return lua_error(L);
+  }
   if (dg_session_set_authorization(L, s, token) != 0) return lua_error(L);
   lua_pushboolean(L, 1);
   return 1;

@@ -15,7 +15,7 @@ end
 
 describe("datagrok.main", function()
   it("maps a raised datagrok.Error to its exit code with one line, no traceback", function()
-    for _, c in ipairs({{"CONFIG", 2}, {"USAGE", 2}, {"AUTH", 3}, {"TIMEOUT", 4},
+    for _, c in ipairs({{"CONFIG", 2}, {"USAGE", 2}, {"AMBIGUOUS", 2}, {"TIMEOUT", 4},
                         {"UNSAFE_SYNC", 5}, {"PARTIAL", 6}, {"LOCKED", 7}, {"INTERRUPTED", 130}}) do
       local r = run(([[local datagrok = require "datagrok"
         datagrok.main(function() error(datagrok.Error.new(%q, "it failed")) end)]]):format(c[1]))

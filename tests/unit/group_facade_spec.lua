@@ -169,15 +169,17 @@ end)
 describe("new_group and to_dict", function()
   it("makes an unsaved group with defaults and a random UUID id", function()
     local dg = new_client()
-    local g = group.new_group(dg, { name = "Team", description = "d", ignored = 1 })
+    local g = group.new_group(dg, { name = "Team", description = "d" })
     assert.is_true(group.is_group(g))
     assert.are.equal(uuid(1), g.id)
     assert.are.equal("Team", g.name)
     assert.are.equal(false, g.personal)
     assert.are.equal(false, g.hidden)
-    assert.is_nil(rawget(g, "ignored"))
+    local ok, err = pcall(group.new_group, dg, { name = "Team", ignored = 1 }) -- a typo is not dropped
+    assert.is_false(ok)
+    assert.are.equal("USAGE", err.code)
     assert.are.equal("given", group.new_group(dg, { id = "given" }).id)
-    assert.are.equal(1, fake.uuids) -- no UUID made for a given id
+    assert.are.equal(1, fake.uuids) -- no UUID made for a given id (nor for the refused one)
     assert.has_error(function() group.new_group(dg, "Team") end,
       "bad argument #1 to 'new_group' (table expected, got string)")
   end)
@@ -337,8 +339,11 @@ describe("printing", function()
     assert.are.equal("Group<The team 0 members>",
       tostring(dg:new_group{ name = "Team", friendly_name = "The team" }))
     assert.are.equal("Group<" .. uuid(3) .. " 0 members>", tostring(dg:new_group{}))
-    local g = group.group_from_dict(dg, wire_group("t", "Team", { children = {
-      wire_relation("r1", false, null, wire_group("a", "a")) } }))
+    local wire = wire_group("t", "Team", { children = {
+      wire_relation("r1", false, null, wire_group("a", "a")) } })
+    -- an answer without complete member lists (a lookup) does not claim a count
+    assert.are.equal("Group<Team, members not loaded>", tostring(group.group_from_dict(dg, wire)))
+    local g = group.group_from_dict(dg, wire, "all")
     assert.are.equal("Group<Team 1 member>", tostring(g))
     g.children[2] = g.children[1]
     assert.are.equal("Group<Team 2 members>", tostring(g))
@@ -357,6 +362,7 @@ describe("printing", function()
     local names = getmetatable(g).__complete(g)
     table.sort(names)
     assert.are.same({ "add_member", "admin_members", "admin_memberships", "ensure_id",
-      "get_membership_requests", "members", "memberships", "request_membership", "to_dict" }, names)
+      "get_membership_requests", "load", "members", "memberships", "relations_loaded", "remove_member",
+      "request_membership", "to_dict" }, names)
   end)
 end)
