@@ -15,7 +15,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#define LOG_KEY "datagrok.Log"
+#define LOG_KEY "datagrok.Log"           /* the metatable's name */
+#define STATE_KEY "datagrok.Log.state"   /* the registry field holding the one log_state */
 
 typedef struct {
   int level;
@@ -36,7 +37,7 @@ static int log_gc(lua_State *L) {
 
 static log_state *get_state(lua_State *L) {
   log_state *s;
-  if (lua_getfield(L, LUA_REGISTRYINDEX, LOG_KEY) == LUA_TUSERDATA) {
+  if (lua_getfield(L, LUA_REGISTRYINDEX, STATE_KEY) == LUA_TUSERDATA) {
     s = lua_touserdata(L, -1);
     lua_pop(L, 1);
     return s;
@@ -47,7 +48,7 @@ static log_state *get_state(lua_State *L) {
   s->file = NULL;
   s->path = NULL;
   dg_userdata_set_metatable(L, LOG_KEY, log_gc);
-  lua_setfield(L, LUA_REGISTRYINDEX, LOG_KEY);
+  lua_setfield(L, LUA_REGISTRYINDEX, STATE_KEY);
   return s;
 }
 

@@ -115,3 +115,18 @@ describe("datagrok.cli from a script", function()
     assert.matches("^tool: %-%-log%-file: .*No such file or directory %(see tool %-%-help%)\n$", r.stderr)
   end)
 end)
+
+describe("the log state", function()
+  it("is freed when the state closes, whatever the exit path (no leak under ASan)", function()
+    local log = os.tmpname()
+    for _, tail in ipairs({"", "os.exit(3, true)"}) do
+      local r = run(([[local log = require "datagrok.log"
+        assert(log.set_file(%q)); log.warn("t", "line", {n = 1}); %s]]):format(log, tail))
+      assert.are.equal(tail == "" and 0 or 3, r.code, r.stderr)
+      assert.are.equal("", r.stderr)
+    end
+    local text = emulator.read_file(log)
+    os.remove(log)
+    assert.are.equal(2, select(2, text:gsub("warn  t: line n=1\n", "")))
+  end)
+end)
