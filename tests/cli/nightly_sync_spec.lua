@@ -135,10 +135,16 @@ describe("nightly-sync", function()
   it("exits 7 while another run holds the directory", function()
     local remote, _, dir = fresh(FILES)
     os.execute("mkdir -p " .. tree.quote(dir))
-    local holder = io.popen("exec flock " .. tree.quote(dir) .. " sleep 3 & echo $!")
-    holder:close()
-    emulator.sleep(0.3)
+    -- one process holds the lock: a shell that locks the directory, then becomes `sleep`
+    local pid = tonumber(tree.lines("sh -c 'exec 9<\"$0\" && flock 9 && exec sleep 60' "
+      .. tree.quote(dir) .. " >/dev/null 2>&1 & echo $!")[1])
+    local deadline = os.time() + 10
+    while os.execute("flock -n " .. tree.quote(dir) .. " true") == true do -- until it holds the lock
+      assert(os.time() < deadline, "flock did not take the lock")
+      emulator.sleep(0.05)
+    end
     local r = sync({"--connector", "System:DemoFiles", "--remote", remote, "--dir", dir})
+    os.execute("kill " .. pid .. " 2>/dev/null")
     assert.are.equal(7, r.code, r.stdout .. r.stderr)
     assert.matches("FAILED .-LOCKED", r.stdout)
   end)
