@@ -312,10 +312,24 @@ function methods.find_group(self, name)
   return find_named(self, "find_group", name, false)
 end
 
---- dg:find_user_group(login) -> the personal Group of the user `login` (loaded),
--- or nil. Same matching rules as find_group.
+--- dg:find_user_group(login) -> the personal Group of the user `login` (loaded), or
+-- nil when there is no such user. The user is looked up by login (GET
+-- /public/v1/users/<login>), as the grok CLI does, not guessed from group names.
 function methods.find_user_group(self, login)
-  return find_named(self, "find_user_group", login, true)
+  if type(login) ~= "string" or login == "" then
+    error(("bad argument #1 to 'find_user_group' (non-empty string expected, got %s)"):format(
+      login == "" and "empty string" or type(login)), 2)
+  end
+  local ok, user = pcall(self.users.get, self.users, login)
+  if not ok then
+    if type(user) == "table" and (user.status == 404 or user.api_code == 404) then return nil end
+    error(user, 0)
+  end
+  local g = user.group
+  if not (g and g.id) then
+    error(Error.new("API_ERROR", ("user '%s' has no personal group in the server's answer"):format(login)), 2)
+  end
+  return self:get_group(g.id)
 end
 
 --- dg:delete_group(group) -> true. group: a Group or an id. Retried when transient

@@ -1,6 +1,6 @@
 /*
 ** groups.c: the eleven group operations of the seed client (the older Python
-** client; docs/protocol.md, "Groups") and delete_group, as session methods (see client.c). Each returns the
+** client; docs/protocol.md, "Groups"), as session methods (see client.c). Each returns the
 ** decoded JSON (camelCase wire form); lua/datagrok/group.lua makes objects of it.
 */
 #include "client.h"
@@ -158,20 +158,6 @@ static int l_save_group(lua_State *L) {
   return dg_http_call_json(L, s, &rq);
 }
 
-/*
-** session:delete_group(id) -> true
-** DELETE /public/v1/groups/{id}, the answer ignored; retried when transient.
-*/
-static int l_delete_group(lua_State *L) {
-  dg_session *s = dg_session_check(L, 1);
-  dg_buf *path = dg_client_path(L, "/public/v1/groups/", 2);
-  if (path->failed) return luaL_error(L, "out of memory");
-  dg_request rq = {.method = "DELETE", .path = path->data, .idempotent = 1};
-  dg_http_call(L, s, &rq);
-  lua_pushboolean(L, 1);
-  return 1;
-}
-
 const luaL_Reg dg_group_methods[] = {
   {"list_groups", l_list_groups},
   {"lookup_groups", l_lookup_groups},
@@ -184,7 +170,6 @@ const luaL_Reg dg_group_methods[] = {
   {"deny_membership_request", l_deny_membership_request},
   {"get_current_user_group", l_get_current_user_group},
   {"save_group", l_save_group},
-  {"delete_group", l_delete_group},
   {NULL, NULL}};
 
 /* The P4+ group operations with no P2/P3 twin, as dg_op rows (client.h). */
