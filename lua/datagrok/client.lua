@@ -66,12 +66,14 @@ function Headers.__tostring(h)
   return "datagrok.Headers{" .. table.concat(names, ", ") .. "}"
 end
 
-local session_options = {"timeout", "connect_timeout", "low_speed_time", "retries",
-  "max_backoff", "ca_file", "allow_http"}
+-- The transport options of new and connect, with their types.
+local session_options = {timeout = "number", connect_timeout = "number",
+  low_speed_time = "number", retries = "number", max_backoff = "number", ca_file = "string",
+  allow_http = "boolean"}
 
 local function make(api_key, base_url, opts)
   local conf = {base_url = base_url, authorization = api_key}
-  for _, k in ipairs(session_options) do conf[k] = opts[k] end
+  for k in pairs(session_options) do conf[k] = opts[k] end
   local self = setmetatable({
     _session = session_core.session(conf),
     base_url = base_url,
@@ -103,11 +105,10 @@ local function env(name)
   if v and v ~= "" then return v end
 end
 
--- The options connect knows, with their types.
+-- The options connect knows, with their types: its own and the transport options.
 local connect_options = {url = "string", api_key = "string", profile = "string",
-  config_file = "string", timeout = "number", connect_timeout = "number",
-  low_speed_time = "number", retries = "number", max_backoff = "number", ca_file = "string",
-  allow_http = "boolean"}
+  config_file = "string"}
+for k, t in pairs(session_options) do connect_options[k] = t end
 
 local function usage(fmt, ...) return Error.new("USAGE", fmt:format(...)) end
 
