@@ -64,9 +64,16 @@ describe("provision-groups", function()
       "provision-groups: dry run, nothing applied", ""}, "\n"), dry.stdout)
     assert.is_nil(server()["Assay team"])
 
+    e:clear_requests()
     local r = provision({path})
     assert.are.equal(0, r.code, r.stdout .. r.stderr)
     assert.matches("provision%-groups: 7 of 7 applied, 0 failed\n$", r.stdout)
+    -- users are resolved by login through dg.users (GET /users/<login>), not by group names
+    local asked = {}
+    for _, rq in ipairs(e:requests()) do asked[rq.method .. " " .. rq.path] = true end
+    for _, login in ipairs({"alice", "bob", "admin"}) do
+      assert.is_true(asked["GET /public/v1/users/" .. login], login)
+    end
     local s = server()
     assert.are.equal("plate readers", s["Assay team"].description)
     assert.are.same({alice = true, bob = false, Chemists = false}, s["Assay team"].members)
