@@ -18,10 +18,17 @@ local json = require "datagrok.json"
 
 local M = {}
 
+-- Bad input answers 400 with an ApiError naming the problem, never a 500 or a wrapped
+-- result: parameters must be finite numbers, integer arithmetic that leaves the 64-bit
+-- range is refused instead of wrapping around, and a float result must be finite.
+
 local function number(args, name)
   local v = args[name]
   if v == nil or v == json.null then reply.bad_request(("missing parameter '%s'"):format(name)) end
   if type(v) ~= "number" then reply.bad_request(("parameter '%s' must be a number"):format(name)) end
+  if v ~= v or v == math.huge or v == -math.huge then
+    reply.bad_request(("parameter '%s' must be a finite number"):format(name))
+  end
   return v
 end
 
@@ -33,14 +40,55 @@ local function text(args, name)
   return v
 end
 
-local function finite(x)
-  if x ~= x or x == math.huge or x == -math.huge then reply.bad_request("the result is not a finite number") end
+--- A float result must be finite (JSON cannot carry inf or NaN).
+local function finite(fname, x)
+  if x ~= x or x == math.huge or x == -math.huge then
+    reply.bad_request(fname .. ": the result is not a finite number")
+  end
   return x
+end
+
+local function overflow(fname)
+  reply.bad_request(fname .. ": the result does not fit in a 64-bit integer")
+end
+
+local maxint, minint = math.maxinteger, math.mininteger
+
+--- a + b, a - b, a * b: exact for integers (400 instead of wrapping), finite for floats.
+local function add(fname, a, b)
+  if math.type(a) == "integer" and math.type(b) == "integer" then
+    if (b > 0 and a > maxint - b) or (b < 0 and a < minint - b) then overflow(fname) end
+    return a + b
+  end
+  return finite(fname, a + b)
+end
+
+local function sub(fname, a, b)
+  if math.type(a) == "integer" and math.type(b) == "integer" then
+    if (b < 0 and a > maxint + b) or (b > 0 and a < minint + b) then overflow(fname) end
+    return a - b
+  end
+  return finite(fname, a - b)
+end
+
+local function mul(fname, a, b)
+  if math.type(a) == "integer" and math.type(b) == "integer" then
+    local r = a * b -- wraps; checked against the exact product below
+    if a ~= 0 and ((a == -1 and b == minint) or (b == -1 and a == minint) or r % a ~= 0 or r // a ~= b) then
+      overflow(fname)
+    end
+    return r
+  end
+  return finite(fname, a * b)
 end
 
 --- The built-in functions: lower-case name -> fn(args) -> result.
 M.BUILTINS = {
-  abs = function(a) return math.abs(number(a, "x")) end,
+  abs = function(a)
+    local x = number(a, "x")
+    if x == minint then overflow("Abs") end
+    return math.abs(x)
+  end,
   sin = function(a) return math.sin(number(a, "x")) end,
   cos = function(a) return math.cos(number(a, "x")) end,
   sqrt = function(a)
@@ -48,15 +96,19 @@ M.BUILTINS = {
     if x < 0 then reply.bad_request("Sqrt: x must not be negative") end
     return math.sqrt(x)
   end,
-  exp = function(a) return finite(math.exp(number(a, "x"))) end,
-  round = function(a) return math.floor(number(a, "x") + 0.5) end,
-  add = function(a) return number(a, "a") + number(a, "b") end,
-  sub = function(a) return number(a, "a") - number(a, "b") end,
-  mul = function(a) return number(a, "a") * number(a, "b") end,
+  exp = function(a) return finite("Exp", math.exp(number(a, "x"))) end,
+  round = function(a)
+    local x = number(a, "x")
+    if math.type(x) == "integer" then return x end
+    return math.floor(x + 0.5)
+  end,
+  add = function(a) return add("Add", number(a, "a"), number(a, "b")) end,
+  sub = function(a) return sub("Sub", number(a, "a"), number(a, "b")) end,
+  mul = function(a) return mul("Mul", number(a, "a"), number(a, "b")) end,
   div = function(a)
     local b = number(a, "b")
     if b == 0 then reply.bad_request("Div: division by zero") end
-    return number(a, "a") / b
+    return finite("Div", number(a, "a") / b)
   end,
   concat = function(a) return text(a, "a") .. text(a, "b") end,
   upper = function(a) return text(a, "s"):upper() end,
