@@ -51,4 +51,7 @@ int dg_emulator_remove_tree(const char *path);
 /* Opens "datagrok.emulator.fs": the durable file helpers of the emulator's state. */
 int luaopen_datagrok_emulator_fs(lua_State *L);
 
+/* Opens "datagrok.emulator.token": mac(key, token), binding login tokens to their key. */
+int luaopen_datagrok_emulator_token(lua_State *L);
+
 #endif

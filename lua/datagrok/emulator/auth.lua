@@ -2,10 +2,13 @@
 -- token from `POST /users/login/dev/<key>` (answered `{isSuccess: true, token}` as the
 -- real server does; sent back bare or with `Bearer`). Anything else
 -- is refused with 401 and an ApiError body. Tokens are kept in the state, so they
--- survive a restart. The key itself never appears in a response or a log line.
+-- survive a restart with the same key; each token's record holds mac(key, token)
+-- (src/emulator/emulator_token.c), so a restart with another --key revokes every token
+-- the old key issued. The key itself never appears in a response, a log line or the state.
 local reply = require "datagrok.emulator.reply"
 local users = require "datagrok.emulator.users"
 local core = require "datagrok.core"
+local token_mac = require("datagrok.emulator.token").mac
 
 local M = {}
 
@@ -21,7 +24,7 @@ function M.authenticate(req, state)
     owner = users.admin(state)
   else
     local t = state.tokens[cred]
-    owner = t and state.users[t.user]
+    if t and t.key_mac == token_mac(state.key, cred) then owner = state.users[t.user] end
   end
   if not owner then reply.raise(401, "invalid API key or token", 401) end
   if owner.status == "blocked" then reply.raise(403, "the user is blocked", 403) end
@@ -33,7 +36,8 @@ function M.register(router)
   router:post("/users/login/dev/([^/]+)", function(_, state, key)
     if key ~= state.key then reply.raise(401, "invalid developer key", 401) end
     local token = core.uuid4():gsub("-", "") .. core.uuid4():gsub("-", "")
-    state.tokens[token] = { user = users.admin(state).id, createdOn = reply.now() }
+    state.tokens[token] = { user = users.admin(state).id, createdOn = reply.now(),
+                            key_mac = token_mac(state.key, token) }
     state:save("tokens")
     return reply.json({ isSuccess = true, token = token })
   end, { public = true })
