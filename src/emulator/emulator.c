@@ -51,6 +51,17 @@
 
 #define SPOOL_THRESHOLD ((size_t)1 << 20) /* request bodies above this go to a file */
 
+/*
+** Connection limits (README, "The emulator"): a connection with no request in progress
+** (before its first request, or kept alive between requests) is closed after
+** IDLE_TIMEOUT quiet seconds; while a request is read or answered the limit is
+** REQUEST_TIMEOUT quiet seconds. At most MAX_CONNECTIONS are open at once: a further
+** connection is accepted and closed at once (refused fast, never left hanging).
+*/
+#define IDLE_TIMEOUT 10
+#define REQUEST_TIMEOUT 120
+#define MAX_CONNECTIONS 256
+
 enum { STALL_NONE = 0, STALL_ACTIVE, STALL_OVER };
 
 /* A connection suspended by a stall fault, resumed by the waker at `deadline`. */
@@ -78,6 +89,7 @@ struct dg_emulator {
   int waker_started;
   int stopping;
   stall *stalls;
+  int connections;      /* open connections (MHD's thread only) */
 };
 
 /* One request, from its headers to the end of its response (MHD's con_cls). */
@@ -88,6 +100,7 @@ typedef struct request {
   uint64_t body_len;
   int spool_errno;      /* the body could not be stored */
   int stall;            /* STALL_* of a stall before any byte */
+  int answered;         /* refused from its headers alone; the body is not read */
 } request;
 
 /* One piece of a streamed body: bytes in memory or a file region [0, size). */
@@ -501,7 +514,9 @@ typedef struct call {
   dg_buf *args;         /* decoded pairs (see add_pair) */
   dg_buf *headers;      /* pairs, names lower-cased */
   request *rq;
+  const char *fn;       /* the server's method: "handle", or "precheck" (may answer nil) */
   reply *out;
+  int replied;          /* fn returned a response (copied into *out) */
 } call;
 
 /*
@@ -533,11 +548,12 @@ static void push_pairs(lua_State *L, const dg_buf *b) {
   }
 }
 
-/* Runs under lua_pcall: builds the request table, calls server:handle(req), copies the reply. */
+/* Runs under lua_pcall: builds the request table, calls server:<c->fn>(req), copies the reply. */
 static int dispatch(lua_State *L) {
   call *c = lua_touserdata(L, 1);
+  int precheck = strcmp(c->fn, "precheck") == 0;
   lua_rawgeti(L, LUA_REGISTRYINDEX, c->emu->server_ref);
-  lua_getfield(L, -1, "handle");
+  lua_getfield(L, -1, c->fn);
   lua_insert(L, -2);
   lua_createtable(L, 0, 10);
   lua_pushstring(L, c->method);
@@ -550,6 +566,13 @@ static int dispatch(lua_State *L) {
   lua_setfield(L, -2, "args");
   push_pairs(L, c->headers);
   lua_setfield(L, -2, "headers");
+  if (precheck) { /* no body yet */
+    lua_call(L, 2, 1);
+    if (lua_isnil(L, -1)) return 0;
+    copy_reply(L, lua_gettop(L), c->out);
+    c->replied = 1;
+    return 0;
+  }
   lua_pushinteger(L, (lua_Integer)c->rq->body_len);
   lua_setfield(L, -2, "body_size");
   if (c->rq->spool_path) {
@@ -561,6 +584,7 @@ static int dispatch(lua_State *L) {
   }
   lua_call(L, 2, 1);
   copy_reply(L, lua_gettop(L), c->out);
+  c->replied = 1;
   return 0;
 }
 
@@ -737,9 +761,13 @@ static struct MHD_Response *make_response(dg_emulator *e, struct MHD_Connection 
   return resp;
 }
 
-/* The last call for a request: asks Lua, then answers (or injects the fault). */
-static enum MHD_Result respond(dg_emulator *e, struct MHD_Connection *con, request *rq,
-                               const char *url, const char *method) {
+/*
+** Asks the Lua server's `fn` ("handle" or "precheck") about the request and fills *r.
+** Returns 1 when there is an answer in *r (always for "handle": a failure becomes a 500),
+** 0 when "precheck" let the request through.
+*/
+static int ask_lua(dg_emulator *e, struct MHD_Connection *con, request *rq, const char *url,
+                   const char *method, const char *fn, reply *r) {
   dg_buf path, raw, args, headers;
   dg_buf_init(&path);
   dg_buf_init(&raw);
@@ -749,14 +777,13 @@ static enum MHD_Result respond(dg_emulator *e, struct MHD_Connection *con, reque
   query_bufs qb = {&raw, &args};
   MHD_get_connection_values(con, MHD_GET_ARGUMENT_KIND, collect_arg, &qb);
   MHD_get_connection_values(con, MHD_HEADER_KIND, collect_header, &headers);
-  reply r;
-  reply_init(&r);
+  int answered = 1;
   if (path.failed || raw.failed || args.failed || headers.failed) {
-    reply_api_error(&r, 500, "out of memory reading the request");
+    reply_api_error(r, 500, "out of memory reading the request");
   } else if (rq->spool_errno) {
-    reply_api_error(&r, 500, "the emulator could not store the request body");
+    reply_api_error(r, 500, "the emulator could not store the request body");
   } else {
-    call c = {e, method, &path, &raw, &args, &headers, rq, &r};
+    call c = {e, method, &path, &raw, &args, &headers, rq, fn, r, 0};
     lua_State *L = e->L;
     lua_settop(L, 0);
     lua_pushcfunction(L, traceback);
@@ -764,7 +791,11 @@ static enum MHD_Result respond(dg_emulator *e, struct MHD_Connection *con, reque
     lua_pushlightuserdata(L, &c);
     if (lua_pcall(L, 1, 0, 1) != LUA_OK) {
       dg_log(L, DG_LOG_ERROR, "emulator", "%s %s: %s", method, path.data, lua_tostring(L, -1));
-      reply_api_error(&r, 500, "internal emulator error (see the emulator's log)");
+      reply_free(r);
+      reply_init(r);
+      reply_api_error(r, 500, "internal emulator error (see the emulator's log)");
+    } else {
+      answered = c.replied;
     }
     lua_settop(L, 0);
   }
@@ -777,25 +808,47 @@ static enum MHD_Result respond(dg_emulator *e, struct MHD_Connection *con, reque
   dg_buf_free(&raw);
   dg_buf_free(&args);
   dg_buf_free(&headers);
+  return answered;
+}
 
+/* Queues the answer in *r (or injects its fault), then frees *r. */
+static enum MHD_Result send_reply(dg_emulator *e, struct MHD_Connection *con, request *rq,
+                                  reply *r) {
   enum MHD_Result res = MHD_NO;
-  if (r.fault == F_RESET) {
+  if (r->fault == F_RESET) {
     res = MHD_NO; /* MHD closes the connection without a response */
-  } else if (r.fault == F_STALL && r.after_bytes < 0) {
-    res = stall_add(e, con, &rq->stall, r.stall_seconds) ? MHD_NO : MHD_YES;
+  } else if (r->fault == F_STALL && r->after_bytes < 0) {
+    res = stall_add(e, con, &rq->stall, r->stall_seconds) ? MHD_NO : MHD_YES;
   } else {
-    struct MHD_Response *resp = make_response(e, con, &r);
+    struct MHD_Response *resp = make_response(e, con, r);
     if (!resp) {
-      reply_api_error(&r, 500, "the emulator could not build the response");
-      resp = make_response(e, con, &r);
+      reply_api_error(r, 500, "the emulator could not build the response");
+      resp = make_response(e, con, r);
     }
     if (resp) {
-      res = MHD_queue_response(con, (unsigned)r.status, resp);
+      res = MHD_queue_response(con, (unsigned)r->status, resp);
       MHD_destroy_response(resp);
     }
   }
-  reply_free(&r);
+  reply_free(r);
   return res;
+}
+
+/* The last call for a request: asks Lua, then answers (or injects the fault). */
+static enum MHD_Result respond(dg_emulator *e, struct MHD_Connection *con, request *rq,
+                               const char *url, const char *method) {
+  reply r;
+  reply_init(&r);
+  ask_lua(e, con, rq, url, method, "handle", &r);
+  return send_reply(e, con, rq, &r);
+}
+
+/* Whether the request announces a body (a Content-Length above 0, or chunked). */
+static int has_body(struct MHD_Connection *con) {
+  const char *cl = MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+  const char *te = MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+  if (te && *te) return 1;
+  return cl && strspn(cl, " 0") != strlen(cl);
 }
 
 /* Appends n bytes to the spool file (a failure is kept in rq->spool_errno). */
@@ -850,6 +903,22 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
     dg_buf_init(&rq->body);
     rq->spool_fd = -1;
     *con_cls = rq;
+    /* a request in progress may be quiet for longer than an idle connection */
+    MHD_set_connection_option(con, MHD_CONNECTION_OPTION_TIMEOUT, (unsigned int)REQUEST_TIMEOUT);
+    if (has_body(con)) {
+      /* refuse a request that fails authentication before reading (or spooling) its body */
+      reply r;
+      reply_init(&r);
+      if (ask_lua(e, con, rq, url, method, "precheck", &r)) {
+        rq->answered = 1;
+        return send_reply(e, con, rq, &r);
+      }
+      reply_free(&r);
+    }
+    return MHD_YES;
+  }
+  if (rq->answered) { /* answered before the body: whatever still comes is dropped */
+    *upload_size = 0;
     return MHD_YES;
   }
   if (*upload_size) {
@@ -870,8 +939,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
 static void on_completed(void *cls, struct MHD_Connection *con, void **con_cls,
                          enum MHD_RequestTerminationCode toe) {
   request *rq = *con_cls;
-  (void)cls; (void)con; (void)toe;
+  (void)cls; (void)toe;
   if (!rq) return;
+  if (con) MHD_set_connection_option(con, MHD_CONNECTION_OPTION_TIMEOUT, (unsigned int)IDLE_TIMEOUT);
   if (rq->spool_fd >= 0) close(rq->spool_fd);
   if (rq->spool_path) { /* a request that never got its answer */
     unlink(rq->spool_path);
@@ -880,6 +950,22 @@ static void on_completed(void *cls, struct MHD_Connection *con, void **con_cls,
   dg_buf_free(&rq->body);
   free(rq);
   *con_cls = NULL;
+}
+
+/* Counts open connections (MHD's thread). */
+static void on_connection(void *cls, struct MHD_Connection *con, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code) {
+  dg_emulator *e = cls;
+  (void)con; (void)socket_context;
+  if (code == MHD_CONNECTION_NOTIFY_STARTED) e->connections++;
+  else if (code == MHD_CONNECTION_NOTIFY_CLOSED) e->connections--;
+}
+
+/* Refuses a new connection at once (closed, nothing sent) while MAX_CONNECTIONS are open. */
+static enum MHD_Result accept_policy(void *cls, const struct sockaddr *addr, socklen_t addrlen) {
+  dg_emulator *e = cls;
+  (void)addr; (void)addrlen;
+  return e->connections < MAX_CONNECTIONS ? MHD_YES : MHD_NO;
 }
 
 /* Leaves the URL as sent: the emulator decodes paths and arguments itself. */
@@ -896,6 +982,7 @@ extern const dg_embedded_module dg_emulator_lua_modules[];
 /* Registers what the emulator's own state can require: the binding's modules and its own. */
 static void preload(lua_State *L, int use_env) {
   static const luaL_Reg own[] = {{"datagrok.emulator.fs", luaopen_datagrok_emulator_fs},
+                                 {"datagrok.emulator.token", luaopen_datagrok_emulator_token},
                                  {NULL, NULL}};
   dg_preload_state(L, own, dg_emulator_lua_modules, use_env);
 }
@@ -1088,12 +1175,16 @@ static int start_threads(dg_emulator *e, int lfd, char *err, size_t errlen) {
   if (pthread_create(&e->waker, NULL, waker_main, e) == 0) e->waker_started = 1;
   if (e->waker_started)
     e->daemon = MHD_start_daemon(
-      flags, 0, NULL, NULL, on_request, e, MHD_OPTION_ARRAY, tls,
+      flags, 0, accept_policy, e, on_request, e, MHD_OPTION_ARRAY, tls,
       MHD_OPTION_LISTEN_SOCKET, (MHD_socket)lfd,
       MHD_OPTION_NOTIFY_COMPLETED, on_completed, (void *)e,
       MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, (void *)e,
       MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(256 * 1024),
-      MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)300, MHD_OPTION_END);
+      MHD_OPTION_NOTIFY_CONNECTION, on_connection, (void *)e,
+      /* MHD's own limit is never reached (accept_policy refuses first): at its limit MHD
+         stops accepting, and new connections would wait in the backlog instead */
+      MHD_OPTION_CONNECTION_LIMIT, (unsigned int)(MAX_CONNECTIONS + 64),
+      MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)IDLE_TIMEOUT, MHD_OPTION_END);
   pthread_sigmask(SIG_SETMASK, &old, NULL);
   if (!e->waker_started) {
     snprintf(err, errlen, "cannot start a thread");

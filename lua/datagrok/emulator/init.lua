@@ -285,6 +285,33 @@ function Server:route(req)
   error(res, 0)
 end
 
+--- Called by src/emulator.c for a request that carries a body, once its headers have
+-- arrived and before any byte of the body is read: returns the refusal (401 or 403) when
+-- the request fails authentication, else nil. A refused body is never read or spooled.
+-- `req` is as for handle, without body, body_file and body_size. A request an armed
+-- fault would answer is left to handle (faults come before authentication there).
+function Server:precheck(req)
+  if req.path:sub(1, 11) == "/_emulator/" then
+    if not self.faults_enabled then return nil end
+  else
+    if self.faults_enabled then
+      for _, f in ipairs(self.faults) do
+        if req.path:sub(1, #f.prefix) == f.prefix and (not f.method or f.method == req.method) then
+          return nil
+        end
+      end
+    end
+    local route = self.router:match(req.method, req.path)
+    if not route or route.public then return nil end
+  end
+  local ok, err = pcall(require("datagrok.emulator.auth").authenticate, req, self.state)
+  if ok then return nil end
+  local refused = reply.raised(err)
+  if not refused then error(err, 0) end
+  if self.faults_enabled then self:record(req) end
+  return refused
+end
+
 --- The entry point called by src/emulator.c for every request.
 function Server:handle(req)
   local ok, res = xpcall(function()
