@@ -201,7 +201,10 @@ static int enc_object(encoder *e, int idx, size_t count, const char *where) {
     lua_pop(L, 1);
   }
   if (k == count) { /* lua_next stopped the loop itself: nothing left on the stack */ }
-  if (e->flags & DG_JSON_SORT_KEYS) qsort(keys, k, sizeof *keys, keycmp);
+  /* Lua tables keep no key order and their traversal order changes from process to
+     process (string hashes are seeded per state): keys are always written in byte order,
+     so the same table gives the same text everywhere */
+  qsort(keys, k, sizeof *keys, keycmp);
   dg_buf_addc(e->out, '{');
   e->depth++;
   int rc = 0;
@@ -330,12 +333,13 @@ static int flag(lua_State *L, int opts, const char *name, int bit) {
 
 /*
 ** json.encode(value [, opts]) -> string
-** opts: ascii, spaced (Python separators), sort_keys, pretty. Raises Error{code="JSON"}.
+** opts: ascii, spaced (Python separators), pretty. Object keys are always in byte order
+** (sort_keys is accepted and changes nothing). Raises Error{code="JSON"}.
 */
 static int l_encode(lua_State *L) {
   luaL_checkany(L, 1);
   int flags = flag(L, 2, "ascii", DG_JSON_ASCII) | flag(L, 2, "spaced", DG_JSON_SPACED) |
-              flag(L, 2, "sort_keys", DG_JSON_SORT_KEYS) | flag(L, 2, "pretty", DG_JSON_PRETTY);
+              flag(L, 2, "pretty", DG_JSON_PRETTY);
   lua_settop(L, 1);
   dg_buf *b = dg_buf_newud(L);
   char err[320];

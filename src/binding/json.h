@@ -16,7 +16,6 @@
 enum {
   DG_JSON_ASCII = 1,      /* escape every non-ASCII character as \uXXXX (Python's default) */
   DG_JSON_SPACED = 2,     /* ", " and ": " separators (Python's json.dumps default) */
-  DG_JSON_SORT_KEYS = 4,  /* object keys in byte order */
   DG_JSON_PRETTY = 8      /* two-space indentation, one member per line */
 };
 
@@ -26,7 +25,8 @@ enum {
 */
 int dg_json_decode(lua_State *L, const char *s, size_t len, char *err, size_t errlen);
 /*
-** Appends the JSON text of the value at idx to out. Returns -1 (with err set:
+** Appends the JSON text of the value at idx to out; object keys in byte order, so a
+** table's text does not depend on the process. Returns -1 (with err set:
 ** what could not be encoded and where) on a value JSON cannot carry.
 */
 int dg_json_encode(lua_State *L, int idx, dg_buf *out, int flags, char *err, size_t errlen);
