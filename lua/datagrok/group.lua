@@ -334,14 +334,17 @@ end
 --- The name a group is shown by: friendly name, name or id.
 local function label(g) return g and tostring(g.friendly_name or g.name or g.id) or "?" end
 
---- tostring(g): "Group<Chemists 3 members>", or "Group<Chemists, members not loaded>"
--- for a group whose member list did not come from the server complete.
+--- tostring(g): "Group<Chemists 1 member, 1 admin>": the counts are #g.members and
+-- #g.admin_members (the admin part only when there are admins); or
+-- "Group<Chemists, members not loaded>" for a group whose member list did not come from
+-- the server complete.
 function Group.__tostring(g)
   if not (loaded[g] or {}).children then
     return ("Group<%s, members not loaded>"):format(label(g))
   end
-  local n = #g.children
-  return ("Group<%s %d member%s>"):format(label(g), n, n == 1 and "" or "s")
+  local n, a = #g.members, #g.admin_members
+  local admins = a > 0 and (", %d admin%s"):format(a, a == 1 and "" or "s") or ""
+  return ("Group<%s %d member%s%s>"):format(label(g), n, n == 1 and "" or "s", admins)
 end
 
 --- rel:to_dict() -> {id, isAdmin, parent, child} (groups as their dicts or null).

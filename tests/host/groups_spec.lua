@@ -101,7 +101,7 @@ describe("lookup_groups and get_group", function()
     assert.is_true(g.admin_members[1].personal)
     assert.are_not.equal(g.members[1].id, g.admin_members[1].id)
     assert.are.same({}, g.memberships)
-    assert.are.equal("Group<Chemists 2 members>", tostring(g))
+    assert.are.equal("Group<Chemists 1 member, 1 admin>", tostring(g))
     assert.matches("^GroupRelation<Chemists > ", tostring(g.children[1]))
     -- a Group object is accepted where an id is
     assert.are.equal(id, dg:get_group(g).id)

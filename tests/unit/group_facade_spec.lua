@@ -349,6 +349,20 @@ describe("printing", function()
     assert.are.equal("Group<Team 2 members>", tostring(g))
   end)
 
+  it("counts what #g.members and #g.admin_members count, admins apart", function()
+    local dg = new_client()
+    local g = group.group_from_dict(dg, wire_group("c", "Chemists", { children = {
+      wire_relation("r1", true, null, wire_group("adm", "admin")),
+      wire_relation("r2", false, null, wire_group("al", "alice")) } }))
+    assert.are.equal(1, #g.members)
+    assert.are.equal(1, #g.admin_members)
+    assert.are.equal("Group<Chemists 1 member, 1 admin>", tostring(g))
+    g.children[3] = g.children[1]
+    assert.are.equal("Group<Chemists 1 member, 2 admins>", tostring(g))
+    g.children = { g.children[1] }
+    assert.are.equal("Group<Chemists 0 members, 1 admin>", tostring(g))
+  end)
+
   it("prints relations with both sides and the admin flag", function()
     local g = group.group_from_dict(new_client(), wire_group("t", "Team", { children = {
       wire_relation("r1", true, wire_group("t", "Team"), wire_group("a", "alice")),
