@@ -16,9 +16,46 @@ Client.__name = "datagrok.Client"
 -- client -> its API key, kept out of the table so that no dump shows it
 local keys = setmetatable({}, {__mode = "k"})
 
+--- The message of a misuse error ("bad argument ..."), without the position of the
+-- library line that raised it; nil for any other error.
+local function misuse(e)
+  if type(e) ~= "string" then return nil end
+  return e:match("^[^\n]-:%d+: (bad argument .*)$") or e:match("^(bad argument .*)$")
+end
+
+--- Keeps the library's own traceback on an error that is a bug (a string that is not a
+-- misuse), since the guard below re-raises it from its own frame.
+local function keep_trace(e)
+  if type(e) == "string" and not misuse(e) then return debug.traceback(e, 2) end
+  return e
+end
+
+--- Wraps a method so that misuse points at the caller's line, not at this file:
+-- `dg.list_groups()` (a dot instead of a colon) says so, and a bad argument raised
+-- anywhere below is re-raised at the caller's level. Other errors pass unchanged
+-- (datagrok.Error values as they are; a bug keeps its traceback in its message).
+-- `what` names the receiver in the message ("dg", "dg.files").
+function M.guard(name, impl, mt, what)
+  return function(self, ...)
+    if getmetatable(self) ~= mt then
+      error(("bad self for '%s' (a %s expected, got %s): call it as %s:%s(...), with a colon")
+        :format(name, mt.__name, type(self), what, name), 2)
+    end
+    local r = table.pack(xpcall(impl, keep_trace, self, ...))
+    if r[1] then return table.unpack(r, 2, r.n) end
+    local m = misuse(r[2])
+    if m then error(m, 2) end
+    error(r[2], 0)
+  end
+end
+
+-- implementation -> its guarded method (methods and delegated operations, wrapped on first use)
+local guarded = setmetatable({}, {__mode = "k"})
+
 --- dg.api_key reads the key (the seed's attribute); everything else is a method:
 -- one of `methods` below, or else a session operation of the same name (a C
--- binding whose result needs no wrapping), delegated as it is.
+-- binding whose result needs no wrapping), delegated as it is; either is guarded
+-- (M.guard).
 function Client.__index(t, k)
   if k == "api_key" then return keys[t] end
   local sub = M.subclients[k]
@@ -35,7 +72,13 @@ function Client.__index(t, k)
       methods[k] = m
     end
   end
-  return m
+  if m == nil then return nil end
+  local g = guarded[m]
+  if not g then
+    g = M.guard(k, m, Client, "dg")
+    guarded[m] = g
+  end
+  return g
 end
 
 --- REPL completion: the Lua methods and the session's operations.
@@ -467,6 +510,10 @@ function Files:upload(connector, path, file_path) return self._client:upload_fil
 --- dg.files:sync_dir(connector, remote_path, dir [, ...]): the P4 name of dg:sync_dir.
 function Files:sync_dir(connector, remote_path, dir, ...)
   return self._client:sync_dir(connector, remote_path, dir, ...)
+end
+
+for _, name in ipairs({"list", "delete", "download", "upload", "sync_dir"}) do
+  Files[name] = M.guard(name, Files[name], Files, "dg.files")
 end
 
 function Files.__tostring(f) return "datagrok.Files<" .. tostring(f._client) .. ">" end

@@ -94,6 +94,18 @@ int dg_error_exit_code(lua_State *L, int idx) {
   return ec;
 }
 
+int dg_error_expected(lua_State *L, int idx) {
+  if (!dg_error_is(L, idx)) return 0;
+  if (dg_error_exit_code(L, idx) != 1) return 1;
+  idx = lua_absindex(L, idx);
+  lua_getfield(L, idx, "status");
+  lua_getfield(L, idx, "api_code");
+  lua_Integer status = lua_isinteger(L, -2) ? lua_tointeger(L, -2) : 0;
+  lua_Integer api_code = lua_isinteger(L, -1) ? lua_tointeger(L, -1) : 0;
+  lua_pop(L, 2);
+  return (status >= 400 && status <= 499) || (api_code >= 400 && api_code <= 499);
+}
+
 /*
 ** tostring(err): "CODE: message (METHOD url -> status)"; one line, never a secret
 ** (urls are stored without credentials by the HTTP layer).
@@ -167,6 +179,12 @@ static int error_exit_code(lua_State *L) {
   return 1;
 }
 
+/* Error.expected(v) -> boolean: an expected failure, reported without a traceback */
+static int error_expected(lua_State *L) {
+  lua_pushboolean(L, dg_error_expected(L, 1));
+  return 1;
+}
+
 static void push_metatable(lua_State *L) {
   if (luaL_newmetatable(L, ERROR_MT)) {
     lua_pushcfunction(L, error_tostring);
@@ -176,7 +194,8 @@ static void push_metatable(lua_State *L) {
 
 int luaopen_datagrok_error(lua_State *L) {
   static const luaL_Reg funcs[] = {
-    {"new", error_new}, {"is", error_is}, {"exit_code", error_exit_code}, {NULL, NULL}};
+    {"new", error_new}, {"is", error_is}, {"exit_code", error_exit_code},
+    {"expected", error_expected}, {NULL, NULL}};
   luaL_newlib(L, funcs);
   push_metatable(L);
   lua_setfield(L, -2, "metatable");

@@ -29,7 +29,14 @@ int dg_error_oom(lua_State *L);
 int dg_error_is(lua_State *L, int idx);
 /* The process exit code for the error value at idx (any Lua value): see README. */
 int dg_error_exit_code(lua_State *L, int idx);
-/* Opens the module "datagrok.error": {new=, is=, exit_code=, metatable}. */
+/*
+** True when the value at idx is a datagrok.Error for an expected failure rather than a
+** bug: one with an exit code other than 1 (configuration, authentication, the server or
+** network failing, a sync guard, partial, locked, interrupted) or an HTTP or ApiError
+** status in 400..499. The host reports such an error as one line, without a traceback.
+*/
+int dg_error_expected(lua_State *L, int idx);
+/* Opens the module "datagrok.error": {new=, is=, exit_code=, expected=, metatable}. */
 int luaopen_datagrok_error(lua_State *L);
 
 #endif

@@ -51,8 +51,9 @@ int dg_host_docall(lua_State *L, int narg, int nres) {
 
 void dg_host_report(lua_State *L, const char *progname) {
   if (dg_error_is(L, -1)) {
+    int expected = dg_error_expected(L, -1); /* one line: no traceback of the library */
     lua_getfield(L, -1, "traceback");
-    const char *tb = lua_tostring(L, -1);
+    const char *tb = expected ? NULL : lua_tostring(L, -1);
     const char *line = luaL_tolstring(L, -2, NULL);
     fprintf(stderr, "%s: %s\n", progname, line);
     if (tb) fprintf(stderr, "%s\n", tb);
