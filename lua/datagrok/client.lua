@@ -6,6 +6,7 @@
 local session_core = require "datagrok.client.core"
 local Error = require "datagrok.error"
 local group = require "datagrok.group"
+local help = require "datagrok.help"
 
 local M = {}
 
@@ -36,7 +37,7 @@ end
 -- (datagrok.Error values as they are; a bug keeps its traceback in its message).
 -- `what` names the receiver in the message ("dg", "dg.files").
 function M.guard(name, impl, mt, what)
-  return function(self, ...)
+  local g = function(self, ...)
     if getmetatable(self) ~= mt then
       error(("bad self for '%s' (a %s expected, got %s): call it as %s:%s(...), with a colon")
         :format(name, mt.__name, type(self), what, name), 2)
@@ -47,6 +48,8 @@ function M.guard(name, impl, mt, what)
     if m then error(m, 2) end
     error(r[2], 0)
   end
+  help.bind(g, mt.__name, name)
+  return g
 end
 
 -- implementation -> its guarded method (methods and delegated operations, wrapped on first use)
@@ -530,6 +533,55 @@ function M.subclients.files(client) return setmetatable({_client = client}, File
 M.Client = Client
 --- The Lua methods of every Client: other modules add wrappers here.
 M.methods = methods
+
+-- help(dg), help(dg.sync_dir): one line each (lua/datagrok/help.lua). A module that adds
+-- methods or sub-clients registers its own entries the same way.
+help.register("datagrok.Client", {
+  title = "datagrok.Client: one connection to a Datagrok server (datagrok.connect, datagrok.new)",
+  entries = {
+    {"api_key", "dg.api_key", "the key (read only, never printed)"},
+    {"base_url", "dg.base_url", "the API root as given"},
+    {"headers", "dg.headers", "{Authorization = <key>}, printed redacted"},
+    {"files", "dg.files", "the file share sub-client: help(dg.files)"},
+    {"close", "dg:close()", "releases the connection; later calls raise"},
+    {"url", "dg:url() -> string | nil", "the base URL without credentials (nil once closed)"},
+    {"download_table", "dg:download_table(name) -> DataFrame", "a table by id or Grok name, parsed as it arrives"},
+    {"upload_table", "dg:upload_table(name, df) -> ids", "uploads a DataFrame or a CSV file; returns ID, Grok name, Markup, URL"},
+    {"download_file", "dg:download_file(connector, path [, opts]) -> DataFrame | string | path",
+      "a .csv as a DataFrame, other files as a string; opts.to streams to a local file"},
+    {"upload_file", "dg:upload_file(connector, path, file_path) -> true", "streams a local file to the share"},
+    {"sync_dir", "dg:sync_dir(connector, remote_path, dir [, ext [, recursive [, sync_meta_file]]] | opts) -> report",
+      "mirrors a remote folder into dir safely (max_delete, dry_run, allow_empty ...)"},
+    {"list_files", "dg:list_files(connector [, dir [, recursive]]) -> entries", "the entries of a share folder (as dg.files:list)"},
+    {"delete_file", "dg:delete_file(connector, path) -> true", "deletes a file of a share (as dg.files:delete)"},
+    {"create_dashboard", "dg:create_dashboard(name, table_ids [, layout_filename]) -> ids", "a dashboard of these tables"},
+    {"share_dashboard", "dg:share_dashboard(id, groups [, access]) -> true", "shares with groups, \"View\" (default) or \"Edit\""},
+    {"call_function", "dg:call_function(name, params) -> result", "calls a server function; never retried"},
+    {"list_groups", "dg:list_groups([smart_filter [, include_personal [, include_members [, include_memberships]]]]) -> {Group}",
+      "the groups, optionally filtered and with relations"},
+    {"lookup_groups", "dg:lookup_groups(query) -> {Group}", "groups whose names contain query"},
+    {"get_group", "dg:get_group(group_id) -> Group", "one group with members and memberships"},
+    {"get_group_members", "dg:get_group_members(group_id [, admin]) -> {Group}", "the members; admin true/false/nil"},
+    {"get_group_memberships", "dg:get_group_memberships(group_id [, admin]) -> {Group}", "the groups it belongs to"},
+    {"get_current_user_group", "dg:get_current_user_group() -> Group", "the caller's personal group"},
+    {"new_group", "dg:new_group{name=, friendly_name=, description=, ...} -> Group", "an unsaved group bound to dg"},
+    {"save_group", "dg:save_group(group [, save_relations]) -> Group", "saves a group (and its relations when true)"},
+    {"request_group_membership", "dg:request_group_membership(group_id) -> GroupMembershipRequest", "asks to join a group"},
+    {"get_group_membership_requests", "dg:get_group_membership_requests(group_id) -> {GroupMembershipRequest}",
+      "the pending requests to join a group"},
+    {"approve_membership_request", "dg:approve_membership_request(request_id) -> true", "approves a membership request"},
+    {"deny_membership_request", "dg:deny_membership_request(request_id) -> true", "denies a membership request"},
+  },
+})
+help.register("datagrok.Files", {
+  title = "datagrok.Files: dg.files, the file shares (connectors such as \"System:DemoFiles\")",
+  entries = {
+    {"list", "dg.files:list(connector [, dir [, recursive]]) -> entries", "path, name, isFile, isDirectory, size, updatedOn"},
+    {"delete", "dg.files:delete(connector, path) -> true", "deletes a file"},
+    {"download", "dg.files:download(connector, path [, opts])", "the same as dg:download_file"},
+    {"upload", "dg.files:upload(connector, path, file_path)", "the same as dg:upload_file"},
+  },
+})
 
 -- The resource objects (dg.users, dg.connections ...) and dg:healthcheck/batch/raw.
 require("datagrok.resources").install(M)

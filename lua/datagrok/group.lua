@@ -399,4 +399,39 @@ M.Group = Group
 M.GroupRelation = GroupRelation
 M.GroupMembershipRequest = GroupMembershipRequest
 
+-- help(g), help(g.add_member) ... (lua/datagrok/help.lua)
+local help = require "datagrok.help"
+help.register("datagrok.Group", {
+  title = "datagrok.Group: id, name, friendly_name, description, personal, hidden, parents, children",
+  values = function() return group_methods end,
+  entries = {
+    {"members", "g.members -> {Group}", "the non-admin members (children)"},
+    {"admin_members", "g.admin_members -> {Group}", "the admin members"},
+    {"memberships", "g.memberships -> {Group}", "the groups g belongs to without admin rights (parents)"},
+    {"admin_memberships", "g.admin_memberships -> {Group}", "the groups g administers"},
+    {"add_member", "g:add_member(member [, is_admin]) -> Group", "adds or updates a member, then saves g with its relations"},
+    {"request_membership", "g:request_membership() -> GroupMembershipRequest", "asks to join g"},
+    {"get_membership_requests", "g:get_membership_requests() -> {GroupMembershipRequest}", "the pending requests to join g"},
+    {"to_dict", "g:to_dict() -> table", "the camelCase wire form"},
+    {"ensure_id", "g:ensure_id() -> id", "g.id, set to a random UUID first when missing"},
+  },
+})
+help.register("datagrok.GroupRelation", {
+  title = "datagrok.GroupRelation: id, is_admin, parent, child",
+  values = function() return relation_methods end,
+  entries = {
+    {"to_dict", "rel:to_dict() -> table", "the camelCase wire form"},
+  },
+})
+help.register("datagrok.GroupMembershipRequest", {
+  title = "datagrok.GroupMembershipRequest: id, approved, from_group, to, created_on, resolution_date",
+  values = function() return request_methods end,
+  entries = {
+    {"is_viewed", "r.is_viewed -> boolean", "whether the request was approved or denied"},
+    {"approve", "r:approve() -> true", "approves the request"},
+    {"deny", "r:deny() -> true", "denies the request"},
+    {"to_dict", "r:to_dict() -> table", "the camelCase wire form"},
+  },
+})
+
 return M

@@ -39,8 +39,9 @@ local lazy = {
   connect = function() return require("datagrok.client").connect end,
   DataFrame = function() return require("datagrok.dataframe") end,
   read_csv = function() return require("datagrok.dataframe").read_csv end,
-  --- datagrok.help(v) -> text: what v is and one line per method (dg, dg.users, a User ...)
-  help = function() return require("datagrok.repl").help end,
+  --- datagrok.help(v): the signature and summary of v, or one line per entry of an object
+  -- (dg, dg.users, a User ...), from the registry in lua/datagrok/help.lua
+  help = function() return require("datagrok.help").help end,
   main = function() return require("datagrok.main") end,
   cli = function() return require("datagrok.cli") end,
   plan = function() return require("datagrok.plan") end,

@@ -81,6 +81,11 @@ end
 function format_value(v, indent, seen, depth)
   if type(v) == "table" and not has_tostring(v) then return format_table(v, indent, seen, depth) end
   if type(v) == "string" or type(v) == "number" then return scalar(v) end
+  if type(v) == "function" then
+    -- a binding shows its signature (help(v) prints its summary too)
+    local sig = require("datagrok.help").signature(v)
+    if sig then return "function " .. sig end
+  end
   return tostring(v)
 end
 
@@ -127,15 +132,25 @@ local function fields_of(v, methods_only)
   return names
 end
 
+--- Whether a name is offered for the typed `partial`: it must start with it, and private
+-- names and metamethods (a leading "_") only once the partial starts with "_".
+local function offered(k, partial)
+  if k:sub(1, #partial) ~= partial then return false end
+  return k:sub(1, 1) ~= "_" or partial:sub(1, 1) == "_"
+end
+
 --- Completion candidates for the word before the cursor: globals and keywords,
 -- or fields after "." and methods after ":" (e.g. "string.fo" -> "string.format").
+-- Names come from the value's own keys, its __index tables and its metatable's
+-- __complete(v) (an array of names: how lazily loaded fields and objects with an
+-- __index function offer theirs).
 function M.complete(word)
   local prefix, sep, partial = word:match("^(.*)([%.:])([%w_]*)$")
   local candidates = {}
   if not prefix then
     partial = word
     for _, k in ipairs(fields_of(_G)) do
-      if k:sub(1, #partial) == partial then candidates[#candidates + 1] = k end
+      if offered(k, partial) then candidates[#candidates + 1] = k end
     end
     for _, k in ipairs(keywords) do
       if k:sub(1, #partial) == partial then candidates[#candidates + 1] = k end
@@ -150,7 +165,7 @@ function M.complete(word)
       v = nv
     end
     for _, k in ipairs(fields_of(v, sep == ":")) do
-      if k:sub(1, #partial) == partial then candidates[#candidates + 1] = prefix .. sep .. k end
+      if offered(k, partial) then candidates[#candidates + 1] = prefix .. sep .. k end
     end
   end
   table.sort(candidates)

@@ -5,6 +5,7 @@
 */
 #include "repl.h"
 #include "host.h"
+#include "fsutil.h"
 
 #include <editline/readline.h>
 #include <errno.h>
@@ -81,39 +82,48 @@ static char *read_line(const char *prompt, int *interrupted) {
   return line_read;
 }
 
-/* Builds the history path, creating its directory (0700). Returns 0 on success. */
-static int history_path(char *out, size_t n) {
+/*
+** Builds the history path ($XDG_STATE_HOME/datagrok/history, else
+** ~/.local/state/datagrok/history), creating the missing directories (0700) on the
+** way. Returns 0 on success; otherwise says once on stderr why the history will not
+** be saved, and returns -1.
+*/
+static int history_path(char *out, size_t n, const char *progname) {
   const char *state = getenv("XDG_STATE_HOME");
   char dir[4096];
   if (state && state[0] == '/') {
     snprintf(dir, sizeof dir, "%s/datagrok", state);
   } else {
     const char *home = getenv("HOME");
-    if (!home || !*home) return -1;
-    snprintf(dir, sizeof dir, "%s/.local/state", home);
-    mkdir(dir, 0700);
+    if (!home || home[0] != '/') {
+      fprintf(stderr, "%s: history not saved: neither XDG_STATE_HOME nor HOME is an absolute path\n",
+              progname);
+      return -1;
+    }
     snprintf(dir, sizeof dir, "%s/.local/state/datagrok", home);
   }
-  char parent[4096];
-  snprintf(parent, sizeof parent, "%s", dir);
-  char *slash = strrchr(parent, '/');
-  if (slash && slash != parent) {
-    *slash = '\0';
-    mkdir(parent, 0700);
+  int rc = dg_fs_mkdirs(dir, 0700);
+  if (rc == 0 && (size_t)snprintf(out, n, "%s/history", dir) >= n) rc = ENAMETOOLONG;
+  if (rc != 0) {
+    fprintf(stderr, "%s: history not saved: cannot create %s: %s\n", progname, dir, strerror(rc));
+    return -1;
   }
-  if (mkdir(dir, 0700) != 0 && errno != EEXIST) return -1;
-  if ((size_t)snprintf(out, n, "%s/history", dir) >= n) return -1;
   return 0;
 }
 
-/* Saves history with mode 0600 whatever the umask. */
-static void save_history(const char *path) {
+/* Saves history with mode 0600 whatever the umask; says once on stderr when it cannot. */
+static void save_history(const char *path, const char *progname) {
+  static int told;
   int fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW, 0600);
   if (fd >= 0) {
     fchmod(fd, 0600);
     close(fd);
   }
-  write_history(path);
+  int rc = fd >= 0 ? write_history(path) : errno;
+  if (rc != 0 && !told) {
+    told = 1;
+    fprintf(stderr, "%s: history not saved to %s: %s\n", progname, path, strerror(rc));
+  }
   chmod(path, 0600);
 }
 
@@ -196,7 +206,7 @@ static int keep_out_of_history(lua_State *L, const char *line) {
 
 int dg_repl(lua_State *L, const char *progname) {
   char hist[4200];
-  int have_hist = history_path(hist, sizeof hist) == 0;
+  int have_hist = history_path(hist, sizeof hist, progname) == 0;
   completion_state = L;
   rl_readline_name = "datagrok";
   rl_attempted_completion_function = complete;
@@ -208,8 +218,13 @@ int dg_repl(lua_State *L, const char *progname) {
   /* pre-bind the module for convenience, as the guide allows for the REPL */
   lua_getglobal(L, "require");
   lua_pushliteral(L, "datagrok");
-  if (lua_pcall(L, 1, 1, 0) == LUA_OK) lua_setglobal(L, "datagrok");
-  else lua_pop(L, 1);
+  if (lua_pcall(L, 1, 1, 0) == LUA_OK) {
+    lua_getfield(L, -1, "help"); /* help(x): signatures and summaries (datagrok.help) */
+    lua_setglobal(L, "help");
+    lua_setglobal(L, "datagrok");
+  } else {
+    lua_pop(L, 1);
+  }
 
   char *chunk = NULL;   /* the multi-line buffer being collected */
   for (;;) {
@@ -246,7 +261,7 @@ int dg_repl(lua_State *L, const char *progname) {
     if (incomplete) { chunk = buf; continue; }
     if (!keep_out_of_history(L, buf)) {
       add_history(buf);
-      if (have_hist) save_history(hist);
+      if (have_hist) save_history(hist, progname);
     }
     free(buf);
     if (status == LUA_OK) {
