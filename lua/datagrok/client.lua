@@ -115,7 +115,7 @@ end
 -- The transport options of new and connect, with their types.
 local session_options = {timeout = "number", connect_timeout = "number",
   low_speed_time = "number", retries = "number", max_backoff = "number", ca_file = "string",
-  allow_http = "boolean"}
+  allow_http = "boolean", progress = "boolean"}
 
 local function make(api_key, base_url, opts)
   local conf = {base_url = base_url, authorization = api_key}

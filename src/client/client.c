@@ -3,7 +3,8 @@
 ** (lua/datagrok/client.lua is "datagrok.client").
 **
 **   client.session{base_url=, authorization=, timeout=, connect_timeout=,
-**                  low_speed_time=, retries=, max_backoff=, ca_file=, allow_http=}
+**                  low_speed_time=, retries=, max_backoff=, ca_file=, allow_http=,
+**                  progress=}
 **     -> a "datagrok.Session" (http.h): one libcurl handle, reused by every call.
 **
 ** The session's methods are the client operations, one C binding each, grouped
@@ -281,6 +282,10 @@ static int l_session(lua_State *L) {
   luaL_argcheck(L, retries <= 100, 1, "field 'retries' must be at most 100");
   o.retries = (int)retries;
   o.allow_http = opt_bool(L, "allow_http");
+  lua_getfield(L, 1, "progress"); /* default on: only an explicit false turns it off */
+  int explicit_off = lua_type(L, -1) != LUA_TNIL;
+  lua_pop(L, 1);
+  o.no_progress = explicit_off && !opt_bool(L, "progress");
   if (dg_session_new(L, &o) != 0) return lua_error(L);
   return 1;
 }

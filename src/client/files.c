@@ -112,7 +112,8 @@ static int l_download_file(lua_State *L) {
   const char *remote = lua_tostring(L, 3);
   const char *to = luaL_optstring(L, 4, NULL);
   dg_request rq = {.method = "GET", .path = path->data, .idempotent = 1, .transfer = 1,
-                   .content_type = "application/octet-stream"};
+                   .content_type = "application/octet-stream",
+                   .progress = lua_pushfstring(L, "download_file %s", remote)};
   dg_response *rsp = dg_response_newud(L);
   dg_sink sink;
   if (to) {
@@ -163,7 +164,8 @@ static int l_upload_file(lua_State *L) {
   dg_source src;
   dg_file_source(L, local, &src);
   dg_request rq = {.method = "POST", .path = path->data, .idempotent = 1, .transfer = 1,
-                   .content_type = "application/octet-stream", .source = &src};
+                   .content_type = "application/octet-stream", .source = &src,
+                   .progress = lua_pushfstring(L, "upload_file %s", lua_tostring(L, 3))};
   dg_http_call(L, s, &rq);
   lua_pushboolean(L, 1);
   return 1;

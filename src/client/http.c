@@ -10,6 +10,7 @@
 */
 #define _GNU_SOURCE /* memmem */
 #include "http.h"
+#include "progress.h"
 #include "clock.h"
 #include "userdata.h"
 #include "error.h"
@@ -63,6 +64,7 @@ struct dg_session {
   long timeout_ms, connect_timeout_ms, low_speed_time;
   double max_backoff;
   int retries;
+  int progress;           /* progress lines allowed (progress.h) */
   unsigned long long rng; /* jitter only, not a secret */
   char errbuf[CURL_ERROR_SIZE];
 };
@@ -321,6 +323,7 @@ int dg_session_new(lua_State *L, const dg_session_options *o) {
   s->low_speed_time = (to_ms(o->low_speed_time, DEFAULT_LOW_SPEED_TIME) + 999) / 1000;
   s->max_backoff = o->max_backoff > 0 ? o->max_backoff : DEFAULT_MAX_BACKOFF;
   s->retries = o->retries >= 0 ? o->retries : DEFAULT_RETRIES;
+  s->progress = !o->no_progress;
   if (RAND_bytes((unsigned char *)&s->rng, sizeof s->rng) != 1 || s->rng == 0)
     s->rng = (unsigned long long)time(NULL) * 2654435761ULL + 1;
   if (!(s->curl = curl_easy_init()))
@@ -379,6 +382,8 @@ typedef struct http_call {
   /* per attempt */
   int begun;          /* sink->begin called */
   int sink_failed, source_failed, oom;
+  dg_progress progress; /* the line of a request with a progress label */
+  uint64_t moved;       /* bytes of the body that counts (sent for uploads), this attempt */
 } http_call;
 
 static void call_free(http_call *c) {
@@ -550,8 +555,15 @@ static size_t on_read(char *buf, size_t size, size_t nitems, void *ud) {
   return got;
 }
 
+/* libcurl's progress callback: Ctrl-C, and the progress line (C only, see progress.h). */
 static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un) {
-  (void)ud; (void)dt; (void)dn; (void)ut; (void)un;
+  http_call *c = ud;
+  if (c->rq->progress) {
+    int up = c->rq->source != NULL || c->rq->body != NULL;
+    curl_off_t done = up ? un : dn, total = up ? ut : dt;
+    c->moved = done > 0 ? (uint64_t)done : 0;
+    dg_progress_update(&c->progress, c->moved, total > 0 ? (uint64_t)total : 0);
+  }
   return dg_interrupted ? 1 : 0;
 }
 
@@ -1024,6 +1036,7 @@ int dg_http_perform(lua_State *L, dg_session *s, const dg_request *rq, dg_respon
   rsp->attempts = 0;
   dg_buf_reset(&rsp->body);
   start_urls(c);
+  dg_progress_begin(&c->progress, rq->progress, rq->progress && s->progress);
 
   int log = dg_log_enabled(L, DG_LOG_DEBUG);
   int max_attempts = rq->idempotent ? s->retries + 1 : 1;
@@ -1111,6 +1124,7 @@ int dg_http_perform(lua_State *L, dg_session *s, const dg_request *rq, dg_respon
   }
 done:
   rsp->seconds = dg_clock_seconds() - t0;
+  dg_progress_end(&c->progress, c->moved);
   call_free(c);
   lua_remove(L, cidx); /* the Error, if any, stays on top */
   return rc;
@@ -1151,3 +1165,5 @@ void dg_http_call(lua_State *L, dg_session *s, const dg_request *rq) {
   dg_response_free(rsp);
   lua_pop(L, 1);
 }
+
+int dg_session_progress(const dg_session *s) { return s->progress; }

@@ -66,6 +66,7 @@ typedef struct dg_request {
   const char *const *secrets;
   const char *display_path; /* what logs and errors show instead of path (a path holding a
                                secret), or NULL */
+  const char *progress;     /* label of its progress line on a terminal (progress.h), or NULL */
 } dg_request;
 
 typedef struct dg_response {
@@ -135,6 +136,7 @@ typedef struct dg_session_options {
   double max_backoff;         /* cap of one retry wait and of Retry-After (default 30) */
   int retries;                /* extra attempts for idempotent requests; <0: default 3 */
   int allow_http;             /* permit sending the key over http:// to a non-loopback host */
+  int no_progress;            /* never draw progress lines (the `progress = false` option) */
 } dg_session_options;
 
 /*
@@ -164,5 +166,7 @@ int dg_session_check_secret_transport(lua_State *L, const dg_session *s);
 void dg_session_close(dg_session *s);
 /* The base URL without credentials, or NULL for a closed session. */
 const char *dg_session_display_url(const dg_session *s);
+/* Whether the session may draw progress lines (they still need a terminal). */
+int dg_session_progress(const dg_session *s);
 
 #endif

@@ -999,7 +999,7 @@ static int transfer(lua_State *L, dg_session *s, sync_run *r, const sync_args *a
   dg_sink sink = {sink_begin, sink_write, r};
   dg_request rq = {.method = "POST", .path = path->data, .query = query->data,
                    .content_type = "application/json", .body = body, .body_len = body_len,
-                   .sink = &sink, .idempotent = 1, .transfer = 1};
+                   .sink = &sink, .idempotent = 1, .transfer = 1}; /* no progress label: the sync draws its own line */
   dg_response *rsp = dg_response_newud(L);
   r->last_checkpoint = dg_clock_seconds();
   r->in_transfer = 1;
@@ -1107,7 +1107,7 @@ int dg_sync_dir(lua_State *L) {
   r->checkpoint_files = (size_t)every;
   if (opts) parse_max_delete(L, r, 13, 5);
   if (!(r->meta_name = strdup(a.meta_name)) || !(r->mp = malloc(sizeof *r->mp))) dg_error_oom(L);
-  r->progress = isatty(2);
+  r->progress = isatty(2) && dg_session_progress(s); /* `progress = false` turns it off */
 
   /* 1. the directory and the lock (a dry run creates nothing) */
   open_and_lock(L, r, a.dir);
