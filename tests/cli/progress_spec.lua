@@ -22,6 +22,7 @@ f:close()
 local ids = dg:upload_table("big_table", "big.csv")
 local df = dg:download_table(ids.ID)
 local small = dg:download_file("System:DemoFiles", "demog.csv")
+dg:sync_dir("System:DemoFiles", "chem", "synced")
 print("rows", #df, #small)
 ]]
 
@@ -62,8 +63,9 @@ describe("progress", function()
     -- tables over a few MB too
     assert.matches("\rupload_table big_table: [%d.]+ MiB in [%d.]+ s", err)
     assert.matches("\rdownload_table [%w-]+: [%d.]+ MiB in [%d.]+ s", err)
-    -- a short call draws nothing
+    -- a short call draws nothing; sync_dir draws its own line
     assert.is_nil(err:find("demog.csv", 1, true))
+    assert.matches("\rsync_dir: 2 written, 0 unchanged", err)
   end)
 
   it("draws nothing when stderr is not a terminal (cron)", function()
@@ -78,5 +80,6 @@ describe("progress", function()
     assert.equal(0, r.code, r.stderr)
     assert.matches("rows\t200000\t300", r.stdout)
     assert.is_nil(r.stderr:find("MiB", 1, true))
+    assert.is_nil(r.stderr:find("sync_dir", 1, true))
   end)
 end)
