@@ -288,6 +288,7 @@ end
 --- Called by src/emulator.c for a request that carries a body, once its headers have
 -- arrived and before any byte of the body is read: returns the refusal (401 or 403) when
 -- the request fails authentication, else nil. A refused body is never read or spooled.
+-- Only public routes skip the check: a body for an unknown route is refused too.
 -- `req` is as for handle, without body, body_file and body_size. A request an armed
 -- fault would answer is left to handle (faults come before authentication there).
 function Server:precheck(req)
@@ -302,7 +303,7 @@ function Server:precheck(req)
       end
     end
     local route = self.router:match(req.method, req.path)
-    if not route or route.public then return nil end
+    if route and route.public then return nil end -- an unknown route needs the key too here
   end
   local ok, err = pcall(require("datagrok.emulator.auth").authenticate, req, self.state)
   if ok then return nil end
