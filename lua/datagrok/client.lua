@@ -520,13 +520,6 @@ for _, name in ipairs({"list", "delete", "download", "upload", "sync_dir"}) do
 end
 
 function Files.__tostring(f) return "datagrok.Files<" .. tostring(f._client) .. ">" end
-Files.__help = {
-  list = "files:list(connector [, dir [, recursive]]) -> {entry}",
-  delete = "files:delete(connector, path) -> true",
-  download = "files:download(connector, path [, {to = local_path}]) -> DataFrame | string | path",
-  upload = "files:upload(connector, path, file_path) -> true",
-  sync_dir = "files:sync_dir(connector, remote_path, dir [, opts]) -> report",
-}
 
 function M.subclients.files(client) return setmetatable({_client = client}, Files) end
 
@@ -573,6 +566,40 @@ help.register("datagrok.Client", {
     {"deny_membership_request", "dg:deny_membership_request(request_id) -> true", "denies a membership request"},
   },
 })
+-- The session's operations that return the server's JSON as it is (the typed objects
+-- come from dg.users, dg.connections ...), and the group finders.
+help.register("datagrok.Client", {
+  entries = {
+    {"find_group", "dg:find_group(name) -> Group | nil", "the shared group named exactly name (letter case aside), loaded; AMBIGUOUS for two"},
+    {"find_user_group", "dg:find_user_group(login) -> Group | nil", "the personal group of the user with that login, loaded"},
+    {"current_group", "dg:current_group() -> table", "the caller's personal group as JSON"},
+    {"delete_group", "dg:delete_group(id_or_name) -> true", "deletes a group"},
+    {"get_user", "dg:get_user(id_or_login) -> table", "a user as JSON (dg.users:get gives a User)"},
+    {"current_user", "dg:current_user() -> table", "the caller as JSON"},
+    {"list_users", "dg:list_users([text [, include]]) -> {table}", "users as JSON, filtered by a smart filter"},
+    {"save_user", "dg:save_user(user_dict) -> table", "creates or updates a user; never retried"},
+    {"block_user", "dg:block_user(user_dict) -> true", "blocks a user and ends their sessions"},
+    {"unblock_user", "dg:unblock_user(user_dict) -> true", "unblocks a user"},
+    {"get_connection", "dg:get_connection(id_or_grok_name) -> table", "a data connection as JSON"},
+    {"list_connections", "dg:list_connections([text [, data_source [, tags]]]) -> {table}", "data connections as JSON"},
+    {"save_connection", "dg:save_connection(save_credentials, conn_dict) -> table", "creates or updates a data connection"},
+    {"delete_connection", "dg:delete_connection(id_or_grok_name) -> true", "deletes a data connection"},
+    {"test_connection", "dg:test_connection(conn_dict) -> verdict", "asks the server to test a connection"},
+    {"get_credentials_for", "dg:get_credentials_for(entity_id) -> table", "the credentials of an entity as JSON"},
+    {"save_credentials", "dg:save_credentials(credentials_dict) -> true", "saves credentials; never retried"},
+    {"delete_credentials", "dg:delete_credentials(id) -> true", "deletes credentials"},
+    {"get_function", "dg:get_function(id_or_grok_name) -> table", "a function, script or query as JSON"},
+    {"list_functions", "dg:list_functions([text]) -> {table}", "functions as JSON"},
+    {"save_function", "dg:save_function(func_dict) -> table", "creates or updates a script or query"},
+    {"call_func", "dg:call_func(grok_name, params) -> result", "calls a function by the newer route; never retried"},
+    {"get_package", "dg:get_package(id_or_name) -> table", "a package as JSON"},
+    {"list_packages", "dg:list_packages([text]) -> {table}", "packages as JSON"},
+    {"get_published_package", "dg:get_published_package(id) -> table", "a published package version as JSON"},
+    {"list_published_packages", "dg:list_published_packages([text [, package_id]]) -> {table}", "published versions as JSON"},
+    {"share_entity", "dg:share_entity(id_or_grok_name, groups, access) -> table", "shares an entity with groups (ShareResponse JSON)"},
+    {"login_dev", "dg:login_dev(key) -> true", "exchanges a developer key for a session token, used from then on"},
+  },
+})
 help.register("datagrok.Files", {
   title = "datagrok.Files: dg.files, the file shares (connectors such as \"System:DemoFiles\")",
   entries = {
@@ -580,6 +607,7 @@ help.register("datagrok.Files", {
     {"delete", "dg.files:delete(connector, path) -> true", "deletes a file"},
     {"download", "dg.files:download(connector, path [, opts])", "the same as dg:download_file"},
     {"upload", "dg.files:upload(connector, path, file_path)", "the same as dg:upload_file"},
+    {"sync_dir", "dg.files:sync_dir(connector, remote_path, dir [, opts]) -> report", "the same as dg:sync_dir"},
   },
 })
 

@@ -414,6 +414,9 @@ help.register("datagrok.Group", {
     {"get_membership_requests", "g:get_membership_requests() -> {GroupMembershipRequest}", "the pending requests to join g"},
     {"to_dict", "g:to_dict() -> table", "the camelCase wire form"},
     {"ensure_id", "g:ensure_id() -> id", "g.id, set to a random UUID first when missing"},
+    {"load", "g:load() -> g", "fetches the members and memberships from the server into g"},
+    {"relations_loaded", "g:relations_loaded() -> children_loaded, parents_loaded", "whether the member and membership lists are complete"},
+    {"remove_member", "g:remove_member(group) -> Group", "removes a member (loading the lists first), keeping the others"},
   },
 })
 help.register("datagrok.GroupRelation", {

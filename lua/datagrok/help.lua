@@ -10,11 +10,13 @@
 --       },
 --     })
 --
--- An owner is a type name (the `__name` of its objects' metatable, e.g.
+-- A resource table can declare its entries in the short form {name = "signature (summary)"}
+-- through help.lines. An owner is a type name (the `__name` of its objects' metatable, e.g.
 -- "datagrok.Client") or a module name ("datagrok.json"). `help(v)` prints:
 --   a function: its signature and summary;
 --   an object or module: its title and one line per entry;
---   nothing: the module's entries and how to ask for more.
+--   nothing: the module's entries and how to ask for more;
+-- as a value that prints as that text (help.text(v) is the string itself).
 -- Nothing here runs a binding or touches the network.
 local M = {}
 
@@ -114,7 +116,7 @@ local function owner_text(oname)
   for _, n in ipairs(sorted(o)) do
     local e = o.entries[n]
     lines[#lines + 1] = "  " .. e.sig
-    lines[#lines + 1] = "      " .. e.summary
+    if e.summary ~= "" then lines[#lines + 1] = "      " .. e.summary end
   end
   return table.concat(lines, "\n")
 end
@@ -130,7 +132,7 @@ function M.text(v, ...)
   local owner, name = find(v)
   if owner and name then
     local e = owners[owner].entries[name]
-    return e.sig .. "\n  " .. e.summary
+    return e.summary ~= "" and (e.sig .. "\n  " .. e.summary) or e.sig
   end
   if not owner then
     local mt = getmetatable(v)
@@ -144,9 +146,27 @@ function M.text(v, ...)
   return ("no help for a %s value; help() lists the module"):format(type(v))
 end
 
---- help(v): prints the signature and summary of v, or the entries of an object.
+local Help = {__name = "datagrok.Help"}
+Help.__index = Help
+Help.__tostring = function(h) return h.text end
+
+--- help(v) -> a value that prints (tostring, the REPL, print) as M.text(v): the signature
+-- and summary of v, or the entries of an object; `.text` is the same string.
 function M.help(...)
-  print(M.text(...))
+  return setmetatable({text = M.text(...)}, Help)
+end
+
+--- Entries from one-line descriptions {name = "signature (summary)"} (or "signature --
+-- summary", or a signature alone): the short form resource tables declare.
+function M.lines(t)
+  local out = {}
+  for name, line in pairs(t) do
+    local sig, summary = line:match("^(.-)%s+%-%-%s+(.+)$")
+    if not sig then sig, summary = line:match("^(.-%->.-)%s+%(([^()]*)%)$") end
+    out[#out + 1] = {name, sig or line, summary or ""}
+  end
+  table.sort(out, function(a, b) return a[1] < b[1] end)
+  return out
 end
 
 --- The owners registered so far (for the spec that checks every binding has help).

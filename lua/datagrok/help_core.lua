@@ -20,7 +20,12 @@ help.register("datagrok", {
     {"log", "datagrok.log", "logging to standard error or a file: help(datagrok.log)"},
     {"Error", "datagrok.Error", "the error type of every operational failure: help(datagrok.Error)"},
     {"safe", "datagrok.safe(fn, ...) -> results | nil, err", "calls fn(...); returns nil and the error instead of raising"},
-    {"help", "datagrok.help([x])", "prints the signature and summary of x, or the entries of an object (also help(x) in the REPL)"},
+    {"help", "datagrok.help([x]) -> Help", "the signature and summary of x, or the entries of an object; prints as that text (help(x) in the REPL)"},
+    {"main", "datagrok.main(fn, ...)", "runs a script's body and exits with the documented code (one line for expected failures)"},
+    {"cli", "datagrok.cli{name=, options=, positional=, common=} -> Cli", "a declared command line: parsing, types, --help, exit 2 on usage"},
+    {"plan", "datagrok.plan{title=, dry_run=} -> Plan", "collects changes, prints them, applies them and reports"},
+    {"yaml", "datagrok.yaml", "the YAML reader: yaml.decode(text [, name])"},
+    {"config_file", "datagrok.config_file", "reads a script's own Lua, JSON or YAML table files"},
   },
 })
 
@@ -46,6 +51,7 @@ help.register("datagrok.log", {
     {"level", "log.level() -> name", "the current level"},
     {"enabled", "log.enabled(name) -> boolean", "whether messages of that level are written"},
     {"set_file", "log.set_file(path | nil) -> true | nil, message", "appends to path (created 0600); nil goes back to standard error"},
+    {"file", "log.file() -> path | nil", "the log file set by set_file or --log-file, nil for standard error"},
     {"error", "log.error(area, msg)", "writes one line at level error"},
     {"warn", "log.warn(area, msg)", "writes one line at level warn"},
     {"info", "log.info(area, msg)", "writes one line at level info"},

@@ -8,9 +8,9 @@
 --   * fn returns an integer: the process exits with it;
 --   * fn returns or raises a datagrok.Error: one line `<script>: CODE: message` on
 --     standard error (and in the log file when one is set) and the error's exit code
---     (see Error.exit_code); a traceback follows only for errors that are bugs (exit
---     code 1: an unclassified Error or a Lua error), never for CONFIG, USAGE, refused keys,
---     server failures, UNSAFE_SYNC, PARTIAL, LOCKED or INTERRUPTED; a USAGE Error
+--     (see Error.exit_code); a traceback follows only for errors that are bugs (not
+--     Error.expected: an unclassified Error or a Lua error), never for CONFIG, USAGE, refused
+--     keys, server failures, HTTP 4xx answers, UNSAFE_SYNC, PARTIAL, LOCKED or INTERRUPTED; a USAGE Error
 --     with a `hint` (datagrok.cli's) prints as `message (hint)`, as cli:parse does;
 --   * fn raises anything else (a bug): the message and the traceback, exit 1.
 -- Exiting closes the Lua state first, so to-be-closed variables and clients close.
@@ -40,7 +40,8 @@ local function report(err, trace)
     end
     out = progname() .. ": " .. line
   end
-  if code == 1 and trace then out = out .. "\n" .. trace end
+  -- the same rule as the host's report of an unhandled error (Error.expected)
+  if trace and not Error.expected(err) then out = out .. "\n" .. trace end
   io.stderr:write(out, "\n")
   io.stderr:flush()
   if log.file() then log.error("main", line, {exit = code}) end

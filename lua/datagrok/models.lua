@@ -9,6 +9,7 @@
 -- `parameters` are Secret tables: read them like any table (`conn.parameters.server`),
 -- but printing one (or an object holding one) shows the keys only.
 local core = require "datagrok.core"
+local help = require "datagrok.help"
 local json = require "datagrok.json"
 local group = require "datagrok.group"
 
@@ -114,6 +115,17 @@ local function define(spec)
     if obj.id == nil then obj.id = core.uuid4() end
     return obj.id
   end
+  -- help(obj), help(obj.to_dict) ... (lua/datagrok/help.lua)
+  local entries = {
+    {"to_dict", "obj:to_dict() -> table", "the camelCase wire form"},
+    {"ensure_id", "obj:ensure_id() -> id", "obj.id, set to a random UUID first when missing"},
+  }
+  if methods.call then
+    entries[#entries + 1] = {"call", "f:call([params]) -> result", "calls the function on the server it came from (never retried)"}
+  end
+  for k in pairs(computed) do entries[#entries + 1] = {k, "obj." .. k, "a computed field"} end
+  help.register(mt.__name, {title = ("datagrok.%s: the %s objects of the resources"):format(spec.name, spec.name),
+    values = function() return methods end, entries = entries})
   local T = {mt = mt, spec = spec, methods = methods}
   --- T.from_dict(client, d) -> an object bound to client.
   function T.from_dict(client, d)

@@ -172,27 +172,6 @@ function M.complete(word)
   return candidates
 end
 
---- The help text of a value: its type, then one line per method. A metatable's
--- `__help` (a table method -> "signature -> result", or a function(v) returning one)
--- gives the lines; otherwise the methods found by completion are listed.
-function M.help(v)
-  local mt = getmetatable(v)
-  local lines = {type(mt) == "table" and type(rawget(mt, "__name")) == "string" and mt.__name or type(v)}
-  local h = type(mt) == "table" and rawget(mt, "__help") or nil
-  if type(h) == "function" then h = h(v) end
-  if type(h) == "table" then
-    local keys = {}
-    for k in pairs(h) do keys[#keys + 1] = k end
-    table.sort(keys)
-    for _, k in ipairs(keys) do lines[#lines + 1] = "  " .. h[k] end
-  else
-    local names = fields_of(v, true)
-    table.sort(names)
-    for _, k in ipairs(names) do lines[#lines + 1] = "  :" .. k .. "(...)" end
-  end
-  return table.concat(lines, "\n")
-end
-
 --- True when a line looks like it carries a secret; such lines stay out of the history.
 function M.is_sensitive(line)
   local l = line:lower()

@@ -11,6 +11,7 @@
 -- Optional trailing arguments are positional, as in Python, or one options table.
 local Error = require "datagrok.error"
 local core = require "datagrok.core"
+local help_mod = require "datagrok.help"
 local json = require "datagrok.json"
 local group = require "datagrok.group"
 local models = require "datagrok.models"
@@ -44,7 +45,9 @@ end
 --- Makes a resource type: name ("Users"), methods with one-line help
 -- (`help[name] = "signature -- what it does"`); returns the constructor.
 local function resource(name, methods, help)
-  local mt = {__name = "datagrok." .. name, __index = methods, __help = help}
+  local mt = {__name = "datagrok." .. name, __index = methods}
+  help_mod.register(mt.__name, {title = ("datagrok.%s: dg.%s"):format(name, name:gsub("(%l)(%u)", "%1_%2"):lower()),
+    values = function() return methods end, entries = help_mod.lines(help)})
   mt.__tostring = function(r) return ("datagrok.%s<%s>"):format(name, tostring(r._client)) end
   return function(client) return setmetatable({_client = client}, mt) end
 end
@@ -600,14 +603,12 @@ function M.install(client_mod)
   client_mod.methods.healthcheck = M.healthcheck
   client_mod.methods.raw = M.raw
   client_mod.methods.batch = M.batch
-  --- datagrok.help(dg): the resources, then the client methods (seed and CLI)
-  client_mod.Client.__help = function()
-    local h = {}
-    for name in pairs(client_mod.subclients) do h[name] = "dg." .. name .. "  (datagrok.help(dg." .. name .. "))" end
-    for name in pairs(client_mod.methods) do h[name] = h[name] or ("dg:" .. name .. "(...)") end
-    for name, line in pairs(M.client_help) do h[name] = line end
-    return h
+  --- datagrok.help(dg): the resources and the client methods this module adds
+  local entries = help_mod.lines(M.client_help)
+  for name in pairs(client_mod.subclients) do
+    entries[#entries + 1] = {name, "dg." .. name, "help(dg." .. name .. ")"}
   end
+  help_mod.register(client_mod.Client.__name, {entries = entries})
 end
 
 return M

@@ -345,7 +345,7 @@ describe("groups that cannot be wiped", function()
       if g.id == t.id then listed = g end
     end
     assert.are.same({true, false}, {listed:relations_loaded()})
-    assert.are.equal(("Group<%s 2 members>"):format(t.name), tostring(listed))
+    assert.are.equal(("Group<%s 1 member, 1 admin>"):format(t.name), tostring(listed))
     listed:add_member(dg:find_user_group("admin"), true)
     local after = dg:get_group(t.id)
     assert.are.equal(3, #after.children)

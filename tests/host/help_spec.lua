@@ -23,9 +23,12 @@ end
 describe("help", function()
   it("prints a method's signature and summary: help(dg.sync_dir)", function()
     local text = help.text(dg.sync_dir)
+    -- datagrok.help(v) is a value that prints as that text (the REPL shows it as is)
+    assert.equal(text, tostring(datagrok.help(dg.sync_dir)))
+    assert.equal(text, repl.format(datagrok.help(dg.sync_dir)))
+    assert.matches("^users:get%(id_or_login%) %-> User", help.text(dg.users.get))
     assert.matches("^dg:sync_dir%(connector, remote_path, dir", text)
     assert.matches("\n  [^\n]+$", text)
-    assert.equal(datagrok.help, help.help)
   end)
 
   it("lists an object's entries, one signature and summary each: help(dg), help()", function()
@@ -48,7 +51,11 @@ describe("help", function()
       {datagrok, "datagrok"}, {dg, "dg"}, {dg.files, "dg.files"}, {datagrok.json, "json"},
       {datagrok.log, "log"}, {datagrok.Error, "Error"}, {datagrok.DataFrame, "DataFrame"},
       {df, "df"}, {g, "g"}, {g.children[1], "rel"}, {req, "req"},
+      {dg.users:current(), "user"}, {datagrok.log, "log"},
     }
+    -- every sub-client (dg.files, dg.users, dg.connections ...): a module that adds one
+    -- registers its entries
+    for name in pairs(require("datagrok.client").subclients) do subjects[#subjects + 1] = {dg[name], "dg." .. name} end
     local missing = {}
     for _, s in ipairs(subjects) do
       _G.__help_subject = s[1]

@@ -353,7 +353,7 @@ describe("printing", function()
     local dg = new_client()
     local g = group.group_from_dict(dg, wire_group("c", "Chemists", { children = {
       wire_relation("r1", true, null, wire_group("adm", "admin")),
-      wire_relation("r2", false, null, wire_group("al", "alice")) } }))
+      wire_relation("r2", false, null, wire_group("al", "alice")) } }), "all")
     assert.are.equal(1, #g.members)
     assert.are.equal(1, #g.admin_members)
     assert.are.equal("Group<Chemists 1 member, 1 admin>", tostring(g))

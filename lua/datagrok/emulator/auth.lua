@@ -32,14 +32,19 @@ function M.authenticate(req, state)
   return owner
 end
 
+--- Issues (and saves) a session token for the user with id `user_id`, bound to the
+-- current key; returns the token. The one way tokens are made.
+function M.issue_token(state, user_id)
+  local token = core.uuid4():gsub("-", "") .. core.uuid4():gsub("-", "")
+  state.tokens[token] = { user = user_id, createdOn = reply.now(), key_mac = token_mac(state.key, token) }
+  state:save("tokens")
+  return token
+end
+
 function M.register(router)
   router:post("/users/login/dev/([^/]+)", function(_, state, key)
     if key ~= state.key then reply.raise(401, "invalid developer key", 401) end
-    local token = core.uuid4():gsub("-", "") .. core.uuid4():gsub("-", "")
-    state.tokens[token] = { user = users.admin(state).id, createdOn = reply.now(),
-                            key_mac = token_mac(state.key, token) }
-    state:save("tokens")
-    return reply.json({ isSuccess = true, token = token })
+    return reply.json({ isSuccess = true, token = M.issue_token(state, users.admin(state).id) })
   end, { public = true })
 end
 

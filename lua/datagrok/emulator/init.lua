@@ -158,10 +158,7 @@ function Server:control(req)
     local users = require "datagrok.emulator.users"
     local u = type(d) == "table" and type(d.login) == "string" and users.find(self.state, d.login)
     if not u then reply.not_found("user", type(d) == "table" and d.login or "?") end
-    local token = require("datagrok.core").uuid4():gsub("-", "")
-    self.state.tokens[token] = { user = u.id, createdOn = reply.now() }
-    self.state:save("tokens")
-    return reply.json({ token = token })
+    return reply.json({ token = require("datagrok.emulator.auth").issue_token(self.state, u.id) })
   elseif req.path == "/_emulator/sync_parts" and req.method == "POST" then
     return require("datagrok.emulator.sync").arm_extra_parts(req)
   end
