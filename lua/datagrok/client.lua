@@ -7,6 +7,7 @@ local session_core = require "datagrok.client.core"
 local Error = require "datagrok.error"
 local group = require "datagrok.group"
 local help = require "datagrok.help"
+local guard = require "datagrok.guard"
 
 local M = {}
 
@@ -17,40 +18,8 @@ Client.__name = "datagrok.Client"
 -- client -> its API key, kept out of the table so that no dump shows it
 local keys = setmetatable({}, {__mode = "k"})
 
---- The message of a misuse error ("bad argument ..."), without the position of the
--- library line that raised it; nil for any other error.
-local function misuse(e)
-  if type(e) ~= "string" then return nil end
-  return e:match("^[^\n]-:%d+: (bad argument .*)$") or e:match("^(bad argument .*)$")
-end
-
---- Keeps the library's own traceback on an error that is a bug (a string that is not a
--- misuse), since the guard below re-raises it from its own frame.
-local function keep_trace(e)
-  if type(e) == "string" and not misuse(e) then return debug.traceback(e, 2) end
-  return e
-end
-
---- Wraps a method so that misuse points at the caller's line, not at this file:
--- `dg.list_groups()` (a dot instead of a colon) says so, and a bad argument raised
--- anywhere below is re-raised at the caller's level. Other errors pass unchanged
--- (datagrok.Error values as they are; a bug keeps its traceback in its message).
--- `what` names the receiver in the message ("dg", "dg.files").
-function M.guard(name, impl, mt, what)
-  local g = function(self, ...)
-    if getmetatable(self) ~= mt then
-      error(("bad self for '%s' (a %s expected, got %s): call it as %s:%s(...), with a colon")
-        :format(name, mt.__name, type(self), what, name), 2)
-    end
-    local r = table.pack(xpcall(impl, keep_trace, self, ...))
-    if r[1] then return table.unpack(r, 2, r.n) end
-    local m = misuse(r[2])
-    if m then error(m, 2) end
-    error(r[2], 0)
-  end
-  help.bind(g, mt.__name, name)
-  return g
-end
+--- Methods are wrapped by datagrok.guard: misuse points at the caller's line.
+M.guard = guard.method
 
 -- implementation -> its guarded method (methods and delegated operations, wrapped on first use)
 local guarded = setmetatable({}, {__mode = "k"})

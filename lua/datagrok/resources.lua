@@ -12,6 +12,7 @@
 local Error = require "datagrok.error"
 local core = require "datagrok.core"
 local help_mod = require "datagrok.help"
+local guard = require "datagrok.guard"
 local json = require "datagrok.json"
 local group = require "datagrok.group"
 local models = require "datagrok.models"
@@ -46,6 +47,7 @@ end
 -- (`help[name] = "signature -- what it does"`); returns the constructor.
 local function resource(name, methods, help)
   local mt = {__name = "datagrok." .. name, __index = methods}
+  guard.all(methods, mt, "dg." .. name:gsub("(%l)(%u)", "%1_%2"):lower())
   help_mod.register(mt.__name, {title = ("datagrok.%s: dg.%s"):format(name, name:gsub("(%l)(%u)", "%1_%2"):lower()),
     values = function() return methods end, entries = help_mod.lines(help)})
   mt.__tostring = function(r) return ("datagrok.%s<%s>"):format(name, tostring(r._client)) end

@@ -100,6 +100,11 @@ describe("misuse of a client method", function()
     first = r.stderr:match("^[^\n]*")
     assert.matches(":2: bad self for 'list'", first, 1, true)
     assert.matches("dg.files:list(...)", first, 1, true)
+    -- the resource objects too
+    r = run("local dg = require('datagrok').connect()\ndg.users.get('alice')\n", env_with(e.url, e.key))
+    first = r.stderr:match("^[^\n]*")
+    assert.matches(":2: bad self for 'get'", first, 1, true)
+    assert.matches("dg.users:get(...)", first, 1, true)
   end)
 
   it("with a bad argument names the script's line, not the library's", function()
