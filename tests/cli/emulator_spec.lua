@@ -82,7 +82,9 @@ describe("datagrok emulate", function()
       finally(function() os.execute("rm -rf " .. q(tmp)) end)
       for _, sig in ipairs({ "TERM", "INT" }) do
         local script = ("TMPDIR=%s %s emulate >%s/out & pid=$!; "
-          .. "for i in $(seq 100); do grep -q KEY %s/out 2>/dev/null && break; sleep 0.05; done; "
+          -- up to 20 s for the start on a loaded machine: a signal sent before the emulator
+          -- blocks it kills it (TERM) or is lost (INT is ignored in a background job)
+          .. "for i in $(seq 400); do grep -q KEY %s/out 2>/dev/null && break; sleep 0.05; done; "
           .. "kill -%s $pid; wait $pid; echo \"rc=$?\"; ls %s | grep -c datagrok-emulator"):format(
           q(tmp), q(BIN), q(tmp), q(tmp), sig, q(tmp))
         local _, out = run(script)
