@@ -61,13 +61,13 @@ local function session(r) return r._client._session end
 
 local Users = {}
 local users_help = {
-  get = "users:get(id_or_login) -> User",
+  get = "users:get(id_or_login) -> User -- one user",
   current = "users:current() -> User (the key's owner)",
   list = "users:list([smart_filter [, include_group]]) -> {User} (smart_filter: 'login = \"alice\"')",
   save = "users:save(user) -> User (create or update; a table of fields makes a new User)",
   block = "users:block(user_or_login) -> true (ends the user's sessions)",
-  unblock = "users:unblock(user_or_login) -> true",
-  new = "users:new{login=, first_name=, last_name=, email=, status=} -> an unsaved User",
+  unblock = "users:unblock(user_or_login) -> true -- lets a blocked user in again",
+  new = "users:new{login=, first_name=, last_name=, email=, status=} -> an unsaved User -- a user to save later",
 }
 
 function Users:get(ref)
@@ -122,17 +122,17 @@ M.users = resource("Users", Users, users_help)
 
 local Groups = {}
 local groups_help = {
-  list = "groups:list([smart_filter [, include_personal [, include_members [, include_memberships]]]]) -> {Group}",
+  list = "groups:list([smart_filter [, include_personal [, include_members [, include_memberships]]]]) -> {Group} -- the groups, filtered",
   find = "groups:find(query) -> {Group} (substring match on names)",
-  get = "groups:get(id_or_name) -> Group with members and memberships",
-  get_members = "groups:get_members(group [, admin]) -> {Group}",
-  get_memberships = "groups:get_memberships(group [, admin]) -> {Group}",
-  save = "groups:save(group [, save_relations]) -> Group",
-  delete = "groups:delete(group) -> true",
+  get = "groups:get(id_or_name) -> Group with members and memberships -- one group, loaded",
+  get_members = "groups:get_members(group [, admin]) -> {Group} -- the members; admin true/false/nil",
+  get_memberships = "groups:get_memberships(group [, admin]) -> {Group} -- the groups it belongs to",
+  save = "groups:save(group [, save_relations]) -> Group -- creates or updates a group",
+  delete = "groups:delete(group) -> true -- deletes a group",
   current = "groups:current() -> Group (the caller's personal group)",
   resolve = "groups:resolve(ref [, {user = true}]) -> Group (id, name, login, User or Group, as grok s does)",
-  add_member = "groups:add_member(parent, child [, is_admin [, {user = true}]]) -> Group, 'added'|'updated'|'noop'",
-  remove_member = "groups:remove_member(parent, child [, {user = true}]) -> Group, 'removed'|'not-member'",
+  add_member = "groups:add_member(parent, child [, is_admin [, {user = true}]]) -> Group, 'added'|'updated'|'noop' -- adds a member or sets its admin flag, keeping the others",
+  remove_member = "groups:remove_member(parent, child [, {user = true}]) -> Group, 'removed'|'not-member' -- removes a member, keeping the others",
 }
 
 function Groups:list(...) return self._client:list_groups(...) end
@@ -229,14 +229,14 @@ M.groups = resource("Groups", Groups, groups_help)
 
 local Functions = {}
 local functions_help = {
-  get = "functions:get(id_or_grok_name) -> Func | Script | DataQuery",
-  list = "functions:list([smart_filter]) -> {Func}",
-  list_scripts = "functions:list_scripts([smart_filter]) -> {Script}",
-  list_queries = "functions:list_queries([smart_filter]) -> {DataQuery}",
+  get = "functions:get(id_or_grok_name) -> Func | Script | DataQuery -- one function, script or query",
+  list = "functions:list([smart_filter]) -> {Func} -- the functions, filtered",
+  list_scripts = "functions:list_scripts([smart_filter]) -> {Script} -- the scripts, filtered",
+  list_queries = "functions:list_queries([smart_filter]) -> {DataQuery} -- the queries, filtered",
   call = "functions:call(func_or_name [, params]) -> the result (never retried)",
-  create_script = "functions:create_script(script [, name [, {language=, params=, description=}]]) -> Script",
-  create_query = "functions:create_query(connection, query [, name]) -> DataQuery",
-  save = "functions:save(func) -> the saved Script or DataQuery",
+  create_script = "functions:create_script(script [, name [, {language=, params=, description=}]]) -> Script -- saves a script",
+  create_query = "functions:create_query(connection, query [, name]) -> DataQuery -- saves a query on a connection",
+  save = "functions:save(func) -> the saved Script or DataQuery -- creates or updates a script or query",
 }
 
 function Functions:get(ref)
@@ -317,12 +317,12 @@ M.functions = resource("Functions", Functions, functions_help)
 
 local Connections = {}
 local connections_help = {
-  get = "connections:get(id_or_grok_name) -> DataConnection",
-  list = "connections:list([smart_filter [, data_source [, tags]]]) -> {DataConnection}",
+  get = "connections:get(id_or_grok_name) -> DataConnection -- one data connection",
+  list = "connections:list([smart_filter [, data_source [, tags]]]) -> {DataConnection} -- the data connections, filtered",
   save = "connections:save(conn [, save_credentials]) -> DataConnection (a table of fields makes a new one)",
-  delete = "connections:delete(conn) -> true",
-  test = "connections:test(conn_or_name) -> true, or raises API_ERROR with the server's reason",
-  new = "connections:new{name=, data_source=, parameters=, credentials={login=, password=}} -> unsaved DataConnection",
+  delete = "connections:delete(conn) -> true -- deletes a data connection",
+  test = "connections:test(conn_or_name) -> true, or raises API_ERROR with the server's reason -- asks the server to connect",
+  new = "connections:new{name=, data_source=, parameters=, credentials={login=, password=}} -> unsaved DataConnection -- a connection to save later",
 }
 
 function Connections:get(ref)
@@ -401,7 +401,7 @@ local CredentialsR = {}
 local credentials_help = {
   for_entity = "credentials:for_entity(entity_or_id) -> Credentials (parameters print as <redacted>)",
   save = "credentials:save(credentials) -> true (needs entity_bind_id)",
-  delete = "credentials:delete(credentials_or_id) -> true",
+  delete = "credentials:delete(credentials_or_id) -> true -- deletes credentials",
 }
 
 function CredentialsR:for_entity(entity)
@@ -430,12 +430,12 @@ M.credentials = resource("Credentials", CredentialsR, credentials_help)
 
 local Packages, Published = {}, {}
 local packages_help = {
-  get = "packages:get(id_or_name) -> Package",
+  get = "packages:get(id_or_name) -> Package -- one package",
   list = "packages:list([smart_filter]) -> {Package} (smart_filter: 'shortName = \"Chem\"')",
 }
 local published_help = {
-  get = "published_packages:get(id) -> PublishedPackage",
-  list = "published_packages:list([smart_filter [, package_id]]) -> {PublishedPackage}",
+  get = "published_packages:get(id) -> PublishedPackage -- one published version",
+  list = "published_packages:list([smart_filter [, package_id]]) -> {PublishedPackage} -- the published versions, filtered",
 }
 
 function Packages:get(ref)
@@ -462,7 +462,7 @@ M.published_packages = resource("PublishedPackages", Published, published_help)
 
 local Shares = {}
 local shares_help = {
-  share = "shares:share(entity, groups [, access]) -> ShareResponse; groups: 'A,B' or {name, Group, User}; "
+  share = "shares:share(entity, groups [, access]) -> ShareResponse -- groups: 'A,B' or {name, Group, User}; "
     .. "access 'View' (default) or 'Edit'; raises when every group failed",
 }
 
@@ -501,9 +501,9 @@ M.shares = resource("Shares", Shares, shares_help)
 
 local Tables = {}
 local tables_help = {
-  download = "tables:download(name_or_id) -> DataFrame",
-  upload = "tables:upload(name, df_or_csv_path) -> the server's identifiers",
-  create_dashboard = "tables:create_dashboard(name, table_ids [, layout_filename]) -> identifiers",
+  download = "tables:download(name_or_id) -> DataFrame -- a table, parsed as it arrives",
+  upload = "tables:upload(name, df_or_csv_path) -> the server's identifiers -- uploads a DataFrame or a CSV file",
+  create_dashboard = "tables:create_dashboard(name, table_ids [, layout_filename]) -> identifiers -- a dashboard of these tables",
 }
 function Tables:download(name) return self._client:download_table(name) end
 function Tables:upload(name, df) return self._client:upload_table(name, df) end
@@ -590,10 +590,10 @@ end
 
 --- The one-line help of the client methods this module adds.
 M.client_help = {
-  healthcheck = "dg:healthcheck([module]) -> {status, server, version, time, services}",
-  raw = "dg:raw(method, path [, {query=, body=, content_type=, retry=}]) -> value, status",
+  healthcheck = "dg:healthcheck([module]) -> {status, server, version, time, services} -- the server's (or a module's) health",
+  raw = "dg:raw(method, path [, {query=, body=, content_type=, retry=}]) -> value, status -- any request to the API, with the client's key, retries and errors",
   batch = "dg:batch({{id=, action=, params=, depends_on=}...} [, {stop_on_error=, transaction=}]) -> "
-    .. "{summary, results, ok}",
+    .. "{summary, results, ok} -- runs several operations in one request, in dependency order",
 }
 
 --- Adds the resources and methods to the client module (client.lua's M).
