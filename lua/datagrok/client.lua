@@ -103,6 +103,7 @@ end
 -- opts: timeout, connect_timeout, low_speed_time, retries, max_backoff, ca_file,
 -- allow_http. Raises Error{code="CONFIG"} for a bad URL or a key over plain http.
 function M.new(api_key, base_url, opts)
+  session_core.note_key(api_key) -- a secret from now on, even if the arguments are refused
   if api_key ~= nil and type(api_key) ~= "string" then
     error(("bad argument #1 to 'new' (string expected, got %s)"):format(type(api_key)), 2)
   end
@@ -188,6 +189,8 @@ function M.connect(opts)
   opts = opts or {}
   check_connect_options(opts)
   local url, key, profile = choose_server(opts)
+  session_core.note_key(key) -- a secret from now on, even if the client is then refused
+  session_core.note_key(profile and profile.key)
   if not url then
     error(Error.new("CONFIG", "no Datagrok server configured: pass url= or profile= to "
       .. "datagrok.connect, set DATAGROK_URL (or DATAGROK_API_URL) or DATAGROK_PROFILE, or add "

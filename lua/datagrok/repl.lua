@@ -172,8 +172,10 @@ function M.complete(word)
   return candidates
 end
 
---- True when a line looks like it carries a secret; such lines stay out of the history.
+--- True when a line looks like it carries a secret, or holds a key a client of this
+-- session has used (however the call was spelled); such lines stay out of the history.
 function M.is_sensitive(line)
+  if core.holds_secret and core.holds_secret(line) then return true end
   local l = line:lower()
   return l:find("bearer%s") ~= nil or l:find("api_?key") ~= nil or l:find("password") ~= nil
     or l:find("secret") ~= nil or l:find("token") ~= nil

@@ -6,6 +6,7 @@
 #include "core.h"
 #include "clock.h"
 #include "numfmt.h"
+#include "secrets.h"
 
 #include <lauxlib.h>
 #include <openssl/rand.h>
@@ -87,9 +88,22 @@ static int l_monotonic(lua_State *L) {
   return 1;
 }
 
+/*
+** core.holds_secret(text) -> boolean: whether text holds a key a client of this
+** state has used (secrets.h); the REPL keeps such lines out of its history.
+** The keys themselves are never handed to Lua.
+*/
+static int l_holds_secret(lua_State *L) {
+  size_t n;
+  const char *s = luaL_checklstring(L, 1, &n);
+  lua_pushboolean(L, dg_secrets_holds(L, s, n));
+  return 1;
+}
+
 int luaopen_datagrok_core(lua_State *L) {
   static const luaL_Reg funcs[] = {{"uuid4", l_uuid4}, {"isatty", l_isatty}, {"format_number", l_format_number},
                                    {"stat", l_stat}, {"monotonic", l_monotonic},
+                                   {"holds_secret", l_holds_secret},
                                    {NULL, NULL}};
   luaL_newlib(L, funcs);
   lua_pushstring(L, DATAGROK_VERSION);

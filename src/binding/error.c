@@ -2,6 +2,7 @@
 ** error.c: datagrok.Error (see error.h) and the outcome-to-exit-code table.
 */
 #include "error.h"
+#include "secrets.h"
 
 #include <lauxlib.h>
 #include <stdarg.h>
@@ -17,7 +18,7 @@ static void new_error(lua_State *L, const char *code, const char *msg) {
   lua_createtable(L, 0, 8);
   lua_pushstring(L, code);
   lua_setfield(L, -2, "code");
-  lua_pushstring(L, msg);
+  dg_secrets_push_scrubbed(L, msg, strlen(msg), DG_SCRUB_ONELINE);
   lua_setfield(L, -2, "message");
   push_metatable(L);
   lua_setmetatable(L, -2);
@@ -38,7 +39,7 @@ void dg_error_push(lua_State *L, const char *code, const char *fmt, ...) {
 
 void dg_error_setstr(lua_State *L, const char *key, const char *value) {
   if (!value) return;
-  lua_pushstring(L, value);
+  dg_secrets_push_scrubbed(L, value, strlen(value), DG_SCRUB_ONELINE);
   lua_setfield(L, -2, key);
 }
 

@@ -11,6 +11,11 @@
 
 #include <lua.h>
 
+/*
+** Every string these put into an Error (its message, dg_error_setstr fields, and
+** the message of Error.new) goes through the state's scrub (secrets.h): one line,
+** no recorded key, no control character, valid UTF-8.
+*/
 /* Pushes a new Error with code and a printf-formatted message. */
 void dg_error_push(lua_State *L, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -3,6 +3,7 @@
 */
 #include "log.h"
 #include "userdata.h"
+#include "secrets.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -62,8 +63,11 @@ int dg_log_level_from_name(const char *name) {
 
 void dg_log_set_level(lua_State *L, int level) { get_state(L)->level = level; }
 
-static void write_line(log_state *s, int level, const char *area, const char *msg) {
+/* Writes one line; msg is scrubbed here (secrets.h), so no log line shows a key or a control character. */
+static void write_line(lua_State *L, log_state *s, int level, const char *area, const char *msg) {
   FILE *f = s->file ? s->file : stderr;
+  dg_secrets_push_scrubbed(L, msg, strlen(msg), DG_SCRUB_ONELINE);
+  msg = lua_tostring(L, -1);
   char stamp[32];
   struct timespec ts;
   struct tm tm;
@@ -73,17 +77,25 @@ static void write_line(log_state *s, int level, const char *area, const char *ms
   fprintf(f, "%s.%03ldZ %-5s %s: %s\n", stamp, ts.tv_nsec / 1000000L, level_names[level], area,
           msg);
   fflush(f);
+  lua_pop(L, 1);
 }
 
 void dg_log(lua_State *L, int level, const char *area, const char *fmt, ...) {
   log_state *s = get_state(L);
   if (level > s->level) return;
-  char msg[2048];
+  char small[2048], *msg = small;
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
+  int n = vsnprintf(small, sizeof small, fmt, ap);
   va_end(ap);
-  write_line(s, level, area, msg);
+  if (n > 0 && (size_t)n >= sizeof small) { /* whole: no cut before the scrub */
+    msg = lua_newuserdatauv(L, (size_t)n + 1, 0);
+    va_start(ap, fmt);
+    vsnprintf(msg, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+  }
+  write_line(L, s, level, area, msg);
+  if (msg != small) lua_pop(L, 1);
 }
 
 /* log.set_level(name) -> nothing; raises on an unknown level name */
@@ -255,7 +267,7 @@ static int emit(lua_State *L, int level) {
   b.len = 0;
   b.cut = 0;
   format_message(L, &b);
-  write_line(s, level, area, b.data);
+  write_line(L, s, level, area, b.data);
   return 0;
 }
 static int l_error(lua_State *L) { return emit(L, DG_LOG_ERROR); }

@@ -304,8 +304,14 @@ static int l_url(lua_State *L) {
   return 1;
 }
 
+/* client.note_key(authorization) -> nothing: dg_session_note_key (non-strings ignored). */
+static int l_note_key(lua_State *L) {
+  if (lua_type(L, 1) == LUA_TSTRING) dg_session_note_key(L, lua_tostring(L, 1));
+  return 0;
+}
+
 int luaopen_datagrok_client_core(lua_State *L) {
-  static const luaL_Reg funcs[] = {{"session", l_session}, {NULL, NULL}};
+  static const luaL_Reg funcs[] = {{"session", l_session}, {"note_key", l_note_key}, {NULL, NULL}};
   static const luaL_Reg own_methods[] = {{"close", l_close}, {"url", l_url}, {NULL, NULL}};
   dg_session_push_metatable(L);
   lua_createtable(L, 0, 64);

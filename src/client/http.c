@@ -16,6 +16,7 @@
 #include "error.h"
 #include "json.h"
 #include "log.h"
+#include "secrets.h"
 #include "signals.h"
 
 #include <arpa/inet.h>
@@ -43,7 +44,6 @@
 #define MAX_REDIRECTS 10
 #define TRANSFER_BUFFER (512L * 1024) /* libcurl buffers for bulk transfers (default 16/64 KiB) */
 #define BACKOFF_BASE 0.5           /* seconds before the first retry (before jitter) */
-#define SCRUB_MIN 4                /* shorter keys are not scrubbed from server text */
 
 #define DEFAULT_TIMEOUT 60.0
 #define DEFAULT_CONNECT_TIMEOUT 10.0
@@ -57,7 +57,7 @@ struct dg_session {
   char *display_url;     /* base_url without user:password, for logs and errors */
   char *origin;          /* "scheme://host:port" (lower case) of base_url */
   char *auth_header;     /* "Authorization: <value>", or NULL for none */
-  char *secret;          /* the key (authorization without a "Bearer " prefix): scrubbed from server text */
+  char *secret;          /* the key (authorization without a "Bearer " prefix), also recorded in secrets.h */
   char *ca_file;
   char *plain_host;      /* the host when base_url is plain http:// to a non-loopback host */
   int allow_http;        /* secrets may go to plain_host anyway */
@@ -263,8 +263,16 @@ int dg_session_check_secret_transport(lua_State *L, const dg_session *s) {
   return -1;
 }
 
+void dg_session_note_key(lua_State *L, const char *authorization) {
+  if (!authorization) return;
+  const char *key = strncasecmp(authorization, "Bearer ", 7) == 0 ? authorization + 7 : authorization;
+  while (*key == ' ') key++;
+  dg_secrets_add(L, key);
+}
+
 int dg_session_set_authorization(lua_State *L, dg_session *s, const char *authorization) {
   const char *auth = authorization && *authorization ? authorization : NULL;
+  dg_session_note_key(L, auth); /* first: even a refused key is a secret from now on */
   if (auth && strpbrk(auth, "\r\n")) {
     dg_error_push(L, "CONFIG", "the API key contains a line break");
     return -1;
@@ -295,6 +303,7 @@ int dg_session_new(lua_State *L, const dg_session_options *o) {
   dg_session_push_metatable(L);
   lua_setmetatable(L, -2);
 
+  dg_session_note_key(L, o->authorization && *o->authorization ? o->authorization : NULL);
   if (!o->base_url || !*o->base_url) return open_failed(L, s, "CONFIG", "no server URL given%s", "");
   if (!(s->base_url = strdup(o->base_url))) return open_failed(L, s, "OUT_OF_MEMORY", "out of memory%s", "");
   size_t n = strlen(s->base_url);
@@ -716,26 +725,22 @@ static CURLcode run_attempt(lua_State *L, http_call *c, int log) {
 /* Errors                                                              */
 /* ------------------------------------------------------------------ */
 
-/* Replaces secret by "***" in the string on top (unless it is shorter than SCRUB_MIN). */
-static void scrub_top(lua_State *L, const char *secret) {
-  if (secret && strlen(secret) >= SCRUB_MIN && strstr(lua_tostring(L, -1), secret)) {
-    luaL_gsub(L, lua_tostring(L, -1), secret, "***");
-    lua_remove(L, -2);
-  }
-}
-
-/* Pushes str[0..n) with the session's key and the request's secrets replaced by "***". */
+/*
+** Pushes str[0..n) through the state's scrub (secrets.h), which knows the
+** session's key; the request's own secrets (rq->secrets) are recorded there
+** first. flags: DG_SCRUB_ONELINE, or 0 for a body.
+*/
 static void push_scrubbed(lua_State *L, const dg_session *s, const dg_request *rq, const char *str,
-                          size_t n) {
-  lua_pushlstring(L, str, n);
-  scrub_top(L, s->secret);
-  for (const char *const *p = rq->secrets; p && *p; p++) scrub_top(L, *p);
+                          size_t n, int flags) {
+  (void)s;
+  for (const char *const *p = rq->secrets; p && *p; p++) dg_secrets_add(L, *p);
+  dg_secrets_push_scrubbed(L, str, n, flags);
 }
 
 /* Sets err.key to the scrubbed str[0..n); the Error is on top. */
 static void set_scrubbed(lua_State *L, const dg_session *s, const dg_request *rq, const char *key,
-                         const char *str, size_t n) {
-  push_scrubbed(L, s, rq, str, n);
+                         const char *str, size_t n, int flags) {
+  push_scrubbed(L, s, rq, str, n, flags);
   lua_setfield(L, -2, key);
 }
 
@@ -749,17 +754,17 @@ static void set_body_excerpt(lua_State *L, const dg_session *s, const dg_request
   if (!body->len) return;
   size_t n = body->len < EXCERPT_MAX ? body->len : EXCERPT_MAX;
   while (n < body->len && n > 0 && ((unsigned char)body->data[n] & 0xC0) == 0x80) n--;
-  set_scrubbed(L, s, rq, "body", body->data, n);
+  set_scrubbed(L, s, rq, "body", body->data, n, 0);
 }
 
 /* Pushes a new Error with the call's method, url, status, attempts and body excerpt. */
 static void push_call_error(lua_State *L, http_call *c, const char *code, const char *msg) {
   dg_response *rsp = c->rsp;
   dg_error_push(L, code, "%s", "");
-  set_scrubbed(L, c->s, c->rq, "message", msg, strlen(msg));
+  set_scrubbed(L, c->s, c->rq, "message", msg, strlen(msg), DG_SCRUB_ONELINE);
   dg_error_setstr(L, "method", c->rq->method);
   const char *url = rsp->url.data ? rsp->url.data : c->s->display_url;
-  set_scrubbed(L, c->s, c->rq, "url", url, strlen(url));
+  set_scrubbed(L, c->s, c->rq, "url", url, strlen(url), DG_SCRUB_ONELINE);
   if (c->status > 0) dg_error_setint(L, "status", c->status);
   dg_error_setint(L, "attempts", rsp->attempts);
   if (c->mode == BODY_ERROR || c->mode == BODY_KEEP || c->mode == BODY_HOLD)
@@ -1139,7 +1144,8 @@ int dg_http_push_json(lua_State *L, dg_session *s, const dg_request *rq, dg_resp
   if (dg_json_decode(L, rsp->body.data, rsp->body.len, err, sizeof err) == 0) return 0;
   dg_error_push(L, "PROTOCOL", "the server's answer is not valid JSON: %s", err);
   dg_error_setstr(L, "method", rq->method);
-  set_scrubbed(L, s, rq, "url", rsp->url.data ? rsp->url.data : "", rsp->url.data ? rsp->url.len : 0);
+  set_scrubbed(L, s, rq, "url", rsp->url.data ? rsp->url.data : "", rsp->url.data ? rsp->url.len : 0,
+               DG_SCRUB_ONELINE);
   if (rsp->status) dg_error_setint(L, "status", rsp->status);
   set_body_excerpt(L, s, rq, &rsp->body);
   return -1;

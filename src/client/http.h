@@ -140,6 +140,13 @@ typedef struct dg_session_options {
 } dg_session_options;
 
 /*
+** Records the key of an Authorization value (without a "Bearer " prefix) in the
+** state's secrets (binding/secrets.h): from then on it is scrubbed from every
+** error and log line, and the REPL keeps lines holding it out of its history.
+** dg_session_new calls it first; the facade calls it before checking arguments.
+*/
+void dg_session_note_key(lua_State *L, const char *authorization);
+/*
 ** Pushes a new "datagrok.Session" userdata: born closed, then opened with o.
 ** Returns 0, or -1 with an Error pushed above the (closed) session: CONFIG for
 ** a bad URL, a key over plain http:// to another host, or a key with a line break.

@@ -6,6 +6,7 @@
 #include "repl.h"
 #include "host.h"
 #include "fsutil.h"
+#include "secrets.h"
 
 #include <editline/readline.h>
 #include <errno.h>
@@ -204,7 +205,43 @@ static int keep_out_of_history(lua_State *L, const char *line) {
   return yes;
 }
 
+/* Removes every history entry that holds a key a client of this state has used. */
+static int purge_history(lua_State *L) {
+  int removed = 0;
+  for (int i = history_length - 1; i >= 0; i--) {
+    HIST_ENTRY *h = history_get(history_base + i);
+    if (h && h->line && dg_secrets_holds(L, h->line, strlen(h->line))) {
+      HIST_ENTRY *gone = remove_history(i);
+      if (gone) free_history_entry(gone);
+      removed = 1;
+    }
+  }
+  return removed;
+}
+
+/*
+** Adds a line that has run to the history, unless it may carry a secret
+** (is_sensitive, which also asks for the state's keys); when the line made a
+** client use a key not seen before, earlier lines holding that key (typed in
+** this session or read from the file) are removed and the file rewritten:
+** `k = "..."` first and `datagrok.new(k, url)` next keeps neither.
+*/
+static void record_history(lua_State *L, const char *line, const char *path, size_t *keys_seen,
+                           const char *progname) {
+  int changed = 0;
+  if (dg_secrets_count(L) != *keys_seen) {
+    *keys_seen = dg_secrets_count(L);
+    changed = purge_history(L);
+  }
+  if (!keep_out_of_history(L, line)) {
+    add_history(line);
+    changed = 1;
+  }
+  if (changed && path) save_history(path, progname);
+}
+
 int dg_repl(lua_State *L, const char *progname) {
+  size_t keys_seen = 0;
   char hist[4200];
   int have_hist = history_path(hist, sizeof hist, progname) == 0;
   completion_state = L;
@@ -259,11 +296,6 @@ int dg_repl(lua_State *L, const char *progname) {
     int incomplete;
     int status = compile(L, buf, &incomplete);
     if (incomplete) { chunk = buf; continue; }
-    if (!keep_out_of_history(L, buf)) {
-      add_history(buf);
-      if (have_hist) save_history(hist, progname);
-    }
-    free(buf);
     if (status == LUA_OK) {
       int base = lua_gettop(L) - 1;
       status = dg_host_docall(L, 0, LUA_MULTRET);
@@ -279,10 +311,12 @@ int dg_repl(lua_State *L, const char *progname) {
           lua_pop(L, 1);
         }
         fflush(stdout);
-        continue;
       }
     }
-    dg_host_report(L, progname);
+    if (status != LUA_OK) dg_host_report(L, progname);
+    /* after the line ran: a key it handed to a client is known by now */
+    record_history(L, buf, have_hist ? hist : NULL, &keys_seen, progname);
+    free(buf);
   }
   fflush(stdout);
   return 0;

@@ -181,4 +181,35 @@ describe("the REPL in a terminal", function()
     t:key("C-u"); t:key("C-d")
     t:close()
   end)
+
+  -- docs/safety.md, promise 14: a key a client used leaves no line in the history,
+  -- however the call was spelled and whether it was typed before the client was made
+  it("drops every line holding a key a client of the session used, however it was spelled", function()
+    local t = start(state_dir)
+    local lines = {
+      "k1 = 'kq7Zc41vX'",                                   -- a key held in a variable first ...
+      "c1 = datagrok.new(k1, 'http://127.0.0.1:9')",        -- ... used on the next line
+      "c2 = datagrok['new']('kq7Zc42vX', 'http://127.0.0.1:9')",
+      "local mk = datagrok.new; c3 = mk('kq7Zc43vX', 'http://127.0.0.1:9')",
+      "c4 = datagrok.new 'kq7Zc44vX'",                      -- a string call: raises, but used no key
+      "k5 = 'kq7Zc45vX'..''",
+      "c5 = datagrok.connect{url = 'http://127.0.0.1:9', api_key = k5}",
+      "x_marker = 777",
+    }
+    for _, l in ipairs(lines) do
+      t:type(l); t:key("Enter")
+    end
+    t:type("'done'"); t:key("Enter")
+    t:wait_for('"done"')
+    t:key("C-d")
+    t:wait_for("EXIT=0")
+    t:close()
+    local f = assert(io.open(state_dir .. "/datagrok/history"))
+    local text = f:read("a")
+    f:close()
+    for i = 1, 5 do
+      assert.is_nil(text:find("kq7Zc4" .. i .. "vX", 1, true), "key " .. i .. " in the history:\n" .. text)
+    end
+    assert.truthy(text:find("x_marker\\040=\\040777", 1, true) or text:find("x_marker = 777", 1, true), text)
+  end)
 end)

@@ -80,6 +80,7 @@ function M.install()
     self.closed = true
   end
   local session_core = {
+    note_key = function() end,
     session = function(conf)
       assert(type(conf) == "table", "session(conf): a table")
       local copy = {}
