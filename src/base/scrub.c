@@ -33,6 +33,11 @@ int dg_scrub(dg_buf *out, const char *s, size_t n, const char *const *secrets, s
       continue;
     }
     unsigned char c = (unsigned char)s[i];
+    if (flags & DG_SCRUB_KEYS_ONLY) {
+      dg_buf_addc(out, (char)c);
+      i++;
+      continue;
+    }
     if (c == '\n' || c == '\r' || c == '\t') {
       if (flags & DG_SCRUB_ONELINE) dg_buf_add(out, c == '\n' ? "\\n" : c == '\r' ? "\\r" : "\\t", 2);
       else dg_buf_addc(out, (char)c);

@@ -10,7 +10,9 @@
 **     DG_SCRUB_ONELINE also line feed, carriage return and tab (as \n, \r, \t),
 **     so the result is one line; without it, \n, \r and \t are kept;
 **   - valid UTF-8: every byte that does not start a valid sequence is \xNN.
-** A backslash of the input is kept as it is.
+** A backslash of the input is kept as it is. With DG_SCRUB_KEYS_ONLY only the
+** secrets are replaced and every other byte is kept (for data handed to a
+** script, such as the names in a sync report, rather than text to display).
 */
 #ifndef DG_SCRUB_H
 #define DG_SCRUB_H
@@ -20,7 +22,7 @@
 
 #define DG_SCRUB_MIN 4 /* shorter secrets are not scrubbed (they would mangle any text) */
 
-enum { DG_SCRUB_ONELINE = 1 };
+enum { DG_SCRUB_ONELINE = 1, DG_SCRUB_KEYS_ONLY = 2 };
 
 /*
 ** Appends the scrubbed s[0..n) to out. secrets: nsecrets NUL-terminated strings

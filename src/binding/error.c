@@ -24,10 +24,23 @@ static void new_error(lua_State *L, const char *code, const char *msg) {
   lua_setmetatable(L, -2);
 }
 
+/* Formats the whole message (no cut before the scrub: a cut key could not be matched). */
 static void push_v(lua_State *L, const char *code, const char *fmt, va_list ap) {
-  char msg[1024];
-  vsnprintf(msg, sizeof msg, fmt, ap);
-  new_error(L, code, msg);
+  char small[1024];
+  va_list again;
+  va_copy(again, ap);
+  int n = vsnprintf(small, sizeof small, fmt, ap);
+  if (n < 0) n = 0;
+  if ((size_t)n < sizeof small) {
+    va_end(again);
+    new_error(L, code, small);
+    return;
+  }
+  char *big = lua_newuserdatauv(L, (size_t)n + 1, 0); /* collected if the scrub raises */
+  vsnprintf(big, (size_t)n + 1, fmt, again);
+  va_end(again);
+  new_error(L, code, big);
+  lua_remove(L, -2);
 }
 
 void dg_error_push(lua_State *L, const char *code, const char *fmt, ...) {

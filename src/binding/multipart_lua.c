@@ -55,7 +55,7 @@ static int l_parse(lua_State *L) {
   luaL_argcheck(L, chunk > 0, 3, "chunk size must be positive");
   char boundary[DG_MULTIPART_MAX_BOUNDARY + 1], err[256];
   if (dg_multipart_boundary(ct, boundary, sizeof boundary, err, sizeof err))
-    return dg_error_raise(L, "PROTOCOL", "%s", err);
+    return dg_error_raise(L, "PROTOCOL", "%s in Content-Type '%s'", err, ct);
   dg_multipart *p = lua_newuserdatauv(L, sizeof *p, 0); /* plain memory, no resources */
   dg_buf *data = dg_buf_newud(L), *recs = dg_buf_newud(L);
   collect_ctx c = {data, recs};

@@ -81,3 +81,14 @@ void dg_secrets_push_scrubbed(lua_State *L, const char *str, size_t n, int flags
     luaL_error(L, "out of memory");
   lua_pushlstring(L, s->scratch.data ? s->scratch.data : "", s->scratch.len);
 }
+
+void dg_secrets_push_excerpt(lua_State *L, const char *str, size_t n, int flags, size_t max) {
+  dg_secrets_push_scrubbed(L, str, n, flags);
+  size_t len;
+  const char *t = lua_tolstring(L, -1, &len);
+  if (len <= max) return;
+  size_t cut = max;
+  while (cut > 0 && ((unsigned char)t[cut] & 0xC0) == 0x80) cut--; /* the output is UTF-8 */
+  lua_pushlstring(L, t, cut);
+  lua_remove(L, -2);
+}

@@ -24,4 +24,10 @@ int dg_secrets_holds(lua_State *L, const char *s, size_t n);
 /* Pushes s[0..n) scrubbed (flags: DG_SCRUB_ONELINE or 0). */
 void dg_secrets_push_scrubbed(lua_State *L, const char *s, size_t n, int flags);
 
+/*
+** Pushes s[0..n) scrubbed, then cut to at most max bytes at a character boundary
+** (scrubbing first, so a cut never leaves part of a key).
+*/
+void dg_secrets_push_excerpt(lua_State *L, const char *s, size_t n, int flags, size_t max);
+
 #endif

@@ -382,7 +382,7 @@ typedef struct http_call {
   dg_buf scratch;  /* header lines being built */
   /* per response (reset by each status line) */
   long status;
-  char content_type[128];
+  char content_type[DG_CONTENT_TYPE_MAX];
   int api_error;      /* an `api-error` header was present */
   double retry_after; /* seconds, or -1 */
   int has_location;
@@ -419,13 +419,13 @@ static int is_redirect(long status) {
   return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
 }
 
-/* Copies a header value (after "name:") trimmed into out. */
+/* Copies a header value (after "name:") trimmed into out; a value that does not fit is left empty, never cut. */
 static void header_value(const char *line, size_t n, size_t name_len, char *out, size_t outlen) {
   const char *v = line + name_len, *end = line + n;
   while (v < end && (*v == ' ' || *v == '\t')) v++;
   while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' ' || end[-1] == '\t')) end--;
   size_t len = (size_t)(end - v);
-  if (len >= outlen) len = outlen - 1;
+  if (len >= outlen) len = 0;
   memcpy(out, v, len);
   out[len] = '\0';
 }
@@ -745,16 +745,16 @@ static void set_scrubbed(lua_State *L, const dg_session *s, const dg_request *rq
 }
 
 /*
-** Sets err.body (the Error is on top) to the first EXCERPT_MAX bytes of body,
-** cut at a UTF-8 character boundary and scrubbed of the session's key and the
-** request's secrets.
+** Sets err.body (the Error is on top) to the body scrubbed (secrets.h), then cut
+** to EXCERPT_MAX bytes at a character boundary.
 */
 static void set_body_excerpt(lua_State *L, const dg_session *s, const dg_request *rq,
                              const dg_buf *body) {
   if (!body->len) return;
-  size_t n = body->len < EXCERPT_MAX ? body->len : EXCERPT_MAX;
-  while (n < body->len && n > 0 && ((unsigned char)body->data[n] & 0xC0) == 0x80) n--;
-  set_scrubbed(L, s, rq, "body", body->data, n, 0);
+  for (const char *const *p = rq->secrets; p && *p; p++) dg_secrets_add(L, *p);
+  (void)s;
+  dg_secrets_push_excerpt(L, body->data, body->len, 0, EXCERPT_MAX);
+  lua_setfield(L, -2, "body");
 }
 
 /* Pushes a new Error with the call's method, url, status, attempts and body excerpt. */

@@ -69,9 +69,13 @@ typedef struct dg_request {
   const char *progress;     /* label of its progress line on a terminal (progress.h), or NULL */
 } dg_request;
 
+/* A Content-Type is kept whole up to this size (multipart boundaries sit at its end);
+   a longer one is read as empty (no type), never cut. */
+#define DG_CONTENT_TYPE_MAX 1024
+
 typedef struct dg_response {
   long status;
-  char content_type[128];
+  char content_type[DG_CONTENT_TYPE_MAX];
   dg_buf body;              /* the body when the request had no sink (or an error body) */
   double seconds;           /* wall time of the whole call, retries included */
   int attempts;

@@ -38,8 +38,11 @@
 #include "clock.h"
 #include "fsutil.h"
 #include "owned.h"
+#include "utf8.h"
+#include "secrets.h"
 
 #include <dirent.h>
+#include <signal.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <lauxlib.h>
@@ -81,12 +84,17 @@ typedef struct sync_run {
   size_t wlen;
   char tmp_name[64];
   char *meta_name;
+  char *created_dir;     /* the target, when this run created it (removed again, if still
+                            empty, by a run that fails before anything lands) */
   int dry_run;
   dg_strmap meta;             /* the metadata map */
-  int meta_dirty;        /* the file must be (re)written */
+  int meta_dirty;        /* the map changed: the file must be rewritten */
+  int meta_missing;      /* there was no file: it is written when the run ends cleanly */
   size_t tracked;        /* keys in the map when the request was sent */
   dg_strmap written, deleted, unchanged, failed; /* report (failed: name -> reason) */
   dg_strmap plan;        /* the tracked files to delete, once the answer is in */
+  dg_strmap replaced;    /* tracked files removed because the server put a folder (or a
+                            file) at their place: deleted, reported with the deletes */
   pending_file *pending;
   size_t npending, cappending;
   unsigned long long bytes, part_bytes, pending_bytes;
@@ -95,6 +103,7 @@ typedef struct sync_run {
   part_kind kind;
   char cur_name[MAX_NAME + 1];
   size_t cur_len;
+  char walk_path[MAX_NAME + 2]; /* replace_tracked_dir's relative paths */
   char *cur_etag;
   /* the response */
   dg_multipart *mp;      /* heap: parser state (with its header buffer) */
@@ -109,7 +118,7 @@ typedef struct sync_run {
   int deletes_applied;   /* r->deleted now lists real deletes */
   /* a failure stashed inside a callback, raised after the transfer */
   const char *abort_code;
-  char abort_msg[600];
+  char abort_msg[DG_CONTENT_TYPE_MAX + 600]; /* room for a whole Content-Type */
   double last_checkpoint, last_progress;
   int progress;          /* stderr is a terminal */
   dg_buf scratch;        /* metadata encoding */
@@ -154,6 +163,7 @@ static int open_parent(sync_run *r, const char *name, const char **base, int cre
 static void free_pending(sync_run *r, int unlink_files) {
   for (size_t i = 0; i < r->npending; i++) {
     pending_file *p = &r->pending[i];
+    if (!p->name) continue; /* already renamed into place by a checkpoint that stopped */
     if (unlink_files && r->root >= 0) {
       /* the temporary file sits beside p->name */
       const char *base;
@@ -182,10 +192,13 @@ static int run_close(lua_State *L) {
   dg_strmap_free(&r->unchanged);
   dg_strmap_free(&r->failed);
   dg_strmap_free(&r->plan);
+  dg_strmap_free(&r->replaced);
   free(r->mp);
   r->mp = NULL;
   free(r->meta_name);
   r->meta_name = NULL;
+  free(r->created_dir);
+  r->created_dir = NULL;
   dg_buf_free(&r->scratch);
   close_fd(&r->root); /* closing the descriptor releases the flock */
   return 0;
@@ -225,6 +238,9 @@ static const char *name_problem(const sync_run *r, const char *name, size_t n) {
     if (c < 0x20 || c == 0x7f) return "control character in name";
     if (c == '\\') return "backslash in name";
   }
+  /* a name that is not UTF-8 would be recorded under another key (the metadata is
+     JSON text): that key could later name a file this sync never wrote */
+  if (!dg_utf8_valid(name, n)) return "name is not valid UTF-8";
   const char *s = name, *end = name + n;
   while (s <= end) {
     const char *e = memchr(s, '/', (size_t)(end - s));
@@ -242,10 +258,51 @@ static const char *name_problem(const sync_run *r, const char *name, size_t n) {
   return NULL;
 }
 
+static size_t tracked_deletes(const sync_run *r);
+static const char *over_max_delete(sync_run *r, size_t n, char *msg, size_t len);
+
+/* Counts a tracked file as deleted: out of the map, into r->replaced. */
+static int forget_replaced(sync_run *r, const char *rel, size_t rlen) {
+  if (!dg_strmap_set(&r->replaced, rel, rlen, NULL)) return -1;
+  dg_strmap_del(&r->meta, rel, rlen);
+  r->meta_dirty = 1;
+  return 0;
+}
+
+/*
+** The server sends a file below rel (rlen bytes of a part name), so rel is a
+** folder there now; locally comp (in dirfd) is not a directory. When it is a
+** regular file this sync wrote (tracked in the metadata), it is removed, so the
+** folder can be made: the server no longer has that file. Anything else (an
+** untracked file, a symlink) is left alone. Returns 0 when it was removed, -1
+** (errno ENOTDIR, or the unlink's) when not. Checks max_delete first.
+*/
+static int replace_tracked_file(sync_run *r, int dirfd, const char *comp, const char *rel,
+                                size_t rlen) {
+  struct stat st;
+  if (fstatat(dirfd, comp, &st, AT_SYMLINK_NOFOLLOW) || !S_ISREG(st.st_mode) ||
+      !dg_strmap_get(&r->meta, rel, rlen)) {
+    errno = ENOTDIR;
+    return -1;
+  }
+  char msg[300];
+  if (over_max_delete(r, tracked_deletes(r) + 1, msg, sizeof msg)) {
+    stash(r, "UNSAFE_SYNC", "%s", msg);
+    errno = ENOTDIR;
+    return -1;
+  }
+  if (unlinkat(dirfd, comp, 0)) return -1;
+  if (forget_replaced(r, rel, rlen)) {
+    errno = ENOMEM;
+    return -1;
+  }
+  return 0;
+}
+
 /*
 ** Opens the directory holding relative path name (its parent), walking each
 ** component with O_NOFOLLOW from the target fd; creates missing ones when
-** create is set. The fd is cached in r (do not close it). Returns the fd and
+** create is set (replacing a tracked file in the way: replace_tracked_file). The fd is cached in r (do not close it). Returns the fd and
 ** sets *base to the last component, or -1 with errno (ELOOP/ENOTDIR: a symlink
 ** or a file on the way).
 */
@@ -268,6 +325,9 @@ static int open_parent(sync_run *r, const char *name, const char **base, int cre
     memcpy(comp, s, len);
     comp[len] = '\0';
     int next = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (next < 0 && errno == ENOTDIR && create &&
+        replace_tracked_file(r, fd, comp, name, (size_t)(e - name)) == 0)
+      errno = ENOENT; /* the tracked file the server turned into a folder is gone: make it */
     if (next < 0 && errno == ENOENT && create) {
       if (mkdirat(fd, comp, 0777) < 0 && errno != EEXIST) {
         int err = errno;
@@ -383,9 +443,13 @@ static int write_meta(sync_run *r) {
 
 /* ---- guards ---------------------------------------------------------------- */
 
-/* Deletes the server asked for that touch tracked files. */
+/*
+** Deletes the server asked for that touch tracked files, plus the tracked files
+** already removed to make way for a folder or a file (r->replaced, no longer in
+** the map): what max_delete limits.
+*/
 static size_t tracked_deletes(const sync_run *r) {
-  size_t n = 0;
+  size_t n = r->replaced.live;
   for (size_t i = 0; i < r->deleted.n; i++)
     if (r->deleted.v[i].alive && dg_strmap_get(&r->meta, r->deleted.v[i].key, r->deleted.v[i].klen))
       n++;
@@ -405,6 +469,89 @@ static const char *over_max_delete(sync_run *r, size_t n, char *msg, size_t len)
     return msg;
   }
   return NULL;
+}
+
+/* ---- a folder the server turned into a file --------------------------------- */
+
+/*
+** Walks the directory dirfd whose relative path is r->walk_path[0..plen). With
+** remove = 0 it checks that everything below is a directory or a regular file
+** tracked in the metadata (counting in *extra the tracked files the server did
+** not list as deleted); with remove = 1 it removes them (the files through
+** forget_replaced, then the emptied directories). Returns 0, or -1 when
+** something else is there (an untracked file, a symlink) or a call failed.
+*/
+static int walk_tracked(sync_run *r, int dirfd, size_t plen, int remove, size_t *extra, int depth) {
+  if (depth > MAX_DEPTH) return -1;
+  int dfd = dup(dirfd);
+  DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+  if (!d) {
+    if (dfd >= 0) close(dfd);
+    return -1;
+  }
+  int rc = 0;
+  struct dirent *e;
+  while (rc == 0 && (e = readdir(d))) {
+    const char *nm = e->d_name;
+    if (nm[0] == '.' && (nm[1] == '\0' || (nm[1] == '.' && nm[2] == '\0'))) continue;
+    size_t nl = strlen(nm), cl = plen + 1 + nl;
+    struct stat st;
+    if (cl > MAX_NAME || fstatat(dirfd, nm, &st, AT_SYMLINK_NOFOLLOW)) {
+      rc = -1;
+      break;
+    }
+    char *path = r->walk_path;
+    path[plen] = '/';
+    memcpy(path + plen + 1, nm, nl + 1);
+    if (S_ISDIR(st.st_mode)) {
+      int sub = openat(dirfd, nm, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      rc = sub < 0 ? -1 : walk_tracked(r, sub, cl, remove, extra, depth + 1);
+      if (sub >= 0) close(sub);
+      if (rc == 0 && remove && unlinkat(dirfd, nm, AT_REMOVEDIR)) rc = -1;
+    } else if (S_ISREG(st.st_mode) && dg_strmap_get(&r->meta, path, cl)) {
+      if (!remove && !dg_strmap_get(&r->deleted, path, cl)) (*extra)++;
+      if (remove && (unlinkat(dirfd, nm, 0) || forget_replaced(r, path, cl))) rc = -1;
+    } else {
+      rc = -1; /* not ours: never touched */
+    }
+  }
+  closedir(d);
+  return rc;
+}
+
+/*
+** The file part `name` cannot be renamed into place because base (in dfd) is a
+** directory: the server turned that folder into a file. When everything in it
+** is a tracked file (or a folder of them), those files are gone on the server
+** too: they are removed, with the folders, within max_delete. Returns 0 when
+** the way is clear; -1 with *why set (the folder holds what this sync did not
+** write), or with the run's failure stashed (max_delete, memory).
+*/
+static int replace_tracked_dir(sync_run *r, int dfd, const char *base, const char *name,
+                               const char **why) {
+  struct stat st;
+  if (fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) || !S_ISDIR(st.st_mode)) return -1;
+  int sub = openat(dfd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (sub < 0) return -1;
+  size_t nl = strlen(name), extra = 0;
+  memcpy(r->walk_path, name, nl + 1);
+  if (walk_tracked(r, sub, nl, 0, &extra, 0)) {
+    close(sub);
+    *why = "a folder holding files this sync did not write is in the way";
+    return -1;
+  }
+  char msg[300];
+  if (over_max_delete(r, tracked_deletes(r) + extra, msg, sizeof msg)) {
+    close(sub);
+    stash(r, "UNSAFE_SYNC", "%s", msg);
+    return -1;
+  }
+  memcpy(r->walk_path, name, nl + 1);
+  int rc = walk_tracked(r, sub, nl, 1, &extra, 0);
+  close(sub);
+  if (rc == 0) rc = unlinkat(dfd, base, AT_REMOVEDIR);
+  if (rc) *why = "the folder in the way could not be removed";
+  return rc;
 }
 
 /* ---- checkpoints ------------------------------------------------------------ */
@@ -432,11 +579,23 @@ static int checkpoint(sync_run *r) {
       pending_file *p = &r->pending[i];
       const char *base;
       int dfd = open_parent(r, p->name, &base, 0);
-      if (dfd < 0 || renameat(dfd, p->tmp, dfd, base)) {
-        char why[200];
-        snprintf(why, sizeof why, "cannot rename into place: %s", errno_text(errno));
-        fail_name(r, p->name, strlen(p->name), why);
+      int rc = dfd < 0 ? -1 : renameat(dfd, p->tmp, dfd, base);
+      int err = rc ? errno : 0;
+      const char *why = NULL;
+      if (rc && (err == EISDIR || err == ENOTEMPTY || err == EEXIST)) {
+        rc = replace_tracked_dir(r, dfd, base, p->name, &why);
+        if (rc && r->abort_code) return -1; /* max_delete or memory: the caller drops the rest */
+        if (rc == 0 && (rc = renameat(dfd, p->tmp, dfd, base)) != 0) err = errno;
+      }
+      if (rc) {
+        char msg[200];
+        snprintf(msg, sizeof msg, "cannot rename into place: %s", why ? why : errno_text(err));
+        fail_name(r, p->name, strlen(p->name), msg);
         if (dfd >= 0) unlinkat(dfd, p->tmp, 0);
+        free(p->name);
+        free(p->tmp);
+        free(p->etag);
+        p->name = p->tmp = p->etag = NULL;
         continue;
       }
       if (p->etag) {
@@ -516,6 +675,10 @@ static int on_part_begin(void *ctx, const dg_multipart_part *part) {
     next_tmp_name(r, r->tmp_name);
     r->tmp_fd = openat(dfd, r->tmp_name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
                        0666);
+  }
+  if (dfd < 0 && r->abort_code) { /* max_delete stopped a replacement: stop the transfer */
+    abandon_part(r);
+    return 1;
   }
   if (dfd < 0 || r->tmp_fd < 0) {
     char msg[200];
@@ -622,7 +785,8 @@ static int sink_begin(void *ctx, long status, const char *content_type) {
   char boundary[DG_MULTIPART_MAX_BOUNDARY + 1], err[256];
   if (dg_multipart_boundary(content_type ? content_type : "", boundary, sizeof boundary, err,
                             sizeof err)) {
-    stash(r, "PROTOCOL", "Incorrect response type: %s", err);
+    stash(r, "PROTOCOL", "Incorrect response type: %s in Content-Type '%s'", err,
+          content_type ? content_type : "");
     return -1;
   }
   dg_multipart_callbacks cb = {on_part_begin, on_part_data, on_part_end, r};
@@ -650,37 +814,50 @@ static int cmp_entry_ptr(const void *a, const void *b) {
   return c ? c : (x->klen > y->klen) - (x->klen < y->klen);
 }
 
-/* Pushes the sorted live keys of m as a Lua array (only keys in `only`, if given). */
-static void push_sorted(lua_State *L, const dg_strmap *m, const dg_strmap *only) {
-  dg_strmap_entry **v = lua_newuserdatauv(L, (m->live ? m->live : 1) * sizeof *v, 0);
+/*
+** Pushes the sorted live keys of m (and of `also`, if given) as a Lua array marked
+** as a JSON array. scrub: the server's names have any recorded key replaced
+** (DG_SCRUB_KEYS_ONLY: other bytes kept, so a script sees the names as sent);
+** the others are names of files on disk.
+*/
+static void push_sorted(lua_State *L, const dg_strmap *m, const dg_strmap *also, int scrub) {
+  size_t most = m->live + (also ? also->live : 0);
+  dg_strmap_entry **v = lua_newuserdatauv(L, (most ? most : 1) * sizeof *v, 0);
   size_t k = 0;
   for (size_t i = 0; i < m->n; i++)
-    if (m->v[i].alive && (!only || dg_strmap_get(only, m->v[i].key, m->v[i].klen))) v[k++] = &m->v[i];
+    if (m->v[i].alive) v[k++] = &m->v[i];
+  for (size_t i = 0; also && i < also->n; i++)
+    if (also->v[i].alive && !dg_strmap_get(m, also->v[i].key, also->v[i].klen)) v[k++] = &also->v[i];
   qsort(v, k, sizeof *v, cmp_entry_ptr);
   lua_createtable(L, (int)k, 0);
   for (size_t i = 0; i < k; i++) {
-    lua_pushlstring(L, v[i]->key, v[i]->klen);
+    if (scrub) dg_secrets_push_scrubbed(L, v[i]->key, v[i]->klen, DG_SCRUB_KEYS_ONLY);
+    else lua_pushlstring(L, v[i]->key, v[i]->klen);
     lua_rawseti(L, -2, (lua_Integer)i + 1);
   }
+  dg_json_push_array_mt(L); /* a JSON array, [] when empty, through datagrok.json */
+  lua_setmetatable(L, -2);
   lua_remove(L, -2);
 }
 
-/* Pushes the report table; `deleted` is the given map (planned deletes in a dry run). */
-static void push_report(lua_State *L, sync_run *r, const dg_strmap *deleted, const dg_strmap *only,
-                        const char *would_stop) {
+/*
+** Pushes the report table; `deleted` is the given map (planned deletes in a dry
+** run), with the tracked files replaced by a folder or a file added to it.
+*/
+static void push_report(lua_State *L, sync_run *r, const dg_strmap *deleted, const char *would_stop) {
   lua_createtable(L, 0, 8);
-  push_sorted(L, &r->written, NULL);
+  push_sorted(L, &r->written, NULL, 0);
   lua_setfield(L, -2, "written");
-  push_sorted(L, deleted, only);
+  push_sorted(L, deleted, &r->replaced, 0);
   lua_setfield(L, -2, "deleted");
-  push_sorted(L, &r->unchanged, NULL);
+  push_sorted(L, &r->unchanged, NULL, 1);
   lua_setfield(L, -2, "unchanged");
-  push_sorted(L, &r->failed, NULL);
+  push_sorted(L, &r->failed, NULL, 1);
   lua_setfield(L, -2, "failed");
   lua_createtable(L, 0, (int)r->failed.live);
   for (size_t i = 0; i < r->failed.n; i++) {
     if (!r->failed.v[i].alive) continue;
-    lua_pushlstring(L, r->failed.v[i].key, r->failed.v[i].klen);
+    dg_secrets_push_scrubbed(L, r->failed.v[i].key, r->failed.v[i].klen, DG_SCRUB_KEYS_ONLY);
     lua_pushstring(L, r->failed.v[i].val ? r->failed.v[i].val : "");
     lua_rawset(L, -3);
   }
@@ -695,13 +872,24 @@ static void push_report(lua_State *L, sync_run *r, const dg_strmap *deleted, con
   }
 }
 
+/*
+** Pushes a part name as messages show it: scrubbed (no key, no control
+** character, UTF-8), then cut to max bytes.
+*/
+static const char *push_shown_name(lua_State *L, const dg_strmap_entry *e, size_t max) {
+  dg_secrets_push_excerpt(L, e->key, e->klen, DG_SCRUB_ONELINE, max);
+  return lua_tostring(L, -1);
+}
+
 /* Logs the refused/failed names (outside any callback). */
 static void log_failures(lua_State *L, sync_run *r) {
-  for (size_t i = 0; i < r->failed.n; i++)
-    if (r->failed.v[i].alive)
-      dg_log(L, DG_LOG_WARN, "sync", "refused or failed: '%.*s': %s",
-             (int)(r->failed.v[i].klen > 200 ? 200 : r->failed.v[i].klen), r->failed.v[i].key,
-             r->failed.v[i].val ? r->failed.v[i].val : "");
+  if (!dg_log_enabled(L, DG_LOG_WARN)) return;
+  for (size_t i = 0; i < r->failed.n; i++) {
+    if (!r->failed.v[i].alive) continue;
+    dg_log(L, DG_LOG_WARN, "sync", "refused or failed: '%s': %s",
+           push_shown_name(L, &r->failed.v[i], 200), r->failed.v[i].val ? r->failed.v[i].val : "");
+    lua_pop(L, 1);
+  }
 }
 
 /*
@@ -712,14 +900,43 @@ static int raise_with_report(lua_State *L, sync_run *r, const char *code, const 
   dg_strmap none = {0};
   log_failures(L, r);
   dg_error_push(L, code, "%s", msg);
-  push_report(L, r, r->deletes_applied ? &r->deleted : &none, NULL, NULL);
+  push_report(L, r, r->deletes_applied ? &r->deleted : &none, NULL);
   lua_setfield(L, -2, "report");
   return lua_error(L);
 }
 
 /* ---- steps outside the transfer (Lua may raise here) ------------------------------- */
 
-/* Removes this client's temporary files under fd (no symlinks followed). */
+/*
+** True when the temporary file name belongs to another process that is still
+** running (".dgsync-<pid>-<n>.tmp" with a live <pid> other than ours): another
+** run in progress, e.g. a sync into a folder nested in this one (or holding it).
+** This process has no temporary files of its own when it removes strays.
+*/
+static int tmp_of_live_run(const char *nm) {
+  const char *p = nm + sizeof TMP_PREFIX - 1;
+  char *end;
+  errno = 0;
+  long pid = strtol(p, &end, 10);
+  if (errno || end == p || *end != '-' || pid <= 0 || pid == (long)getpid()) return 0;
+  if (kill((pid_t)pid, 0) != 0 && errno != EPERM) return 0;
+  /* a killed run not yet reaped by its parent is a zombie: not running */
+  char path[64], stat[256];
+  snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 1;
+  ssize_t n = read(fd, stat, sizeof stat - 1);
+  close(fd);
+  if (n <= 0) return 1;
+  stat[n] = '\0';
+  const char *paren = strrchr(stat, ')'); /* "pid (comm) S ..." */
+  return !(paren && paren[1] == ' ' && (paren[2] == 'Z' || paren[2] == 'X'));
+}
+
+/*
+** Removes temporary files of earlier runs of this client under fd (no symlinks
+** followed), leaving those of runs still in progress (tmp_of_live_run).
+*/
 static void remove_stray_tmp(int fd, int depth) {
   if (depth > MAX_DEPTH) return;
   int dfd = dup(fd);
@@ -745,7 +962,7 @@ static void remove_stray_tmp(int fd, int depth) {
         remove_stray_tmp(sub, depth + 1);
         close(sub);
       }
-    } else if (type == DT_REG && is_tmp_name(nm, strlen(nm))) {
+    } else if (type == DT_REG && is_tmp_name(nm, strlen(nm)) && !tmp_of_live_run(nm)) {
       unlinkat(fd, nm, 0);
     }
   }
@@ -831,7 +1048,9 @@ static void load_meta(lua_State *L, sync_run *r) {
   int fd = openat(r->root, r->meta_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) {
     if (errno == ENOENT) {
-      r->meta_dirty = 1; /* the file exists after every run, as with the Python client */
+      /* the file exists after every run that ends cleanly, as with the Python
+         client; a run that fails before anything lands leaves none behind */
+      r->meta_missing = 1;
       return;
     }
     dg_error_raise(L, "IO", "cannot open %s: %s", r->meta_name, errno_text(errno));
@@ -965,6 +1184,9 @@ static void read_args(lua_State *L, sync_args *a, int *opts_out, lua_Integer *ev
 
 /* Step 1: opens (creating, unless a dry run) the target directory and locks it. */
 static void open_and_lock(lua_State *L, sync_run *r, const char *dir) {
+  struct stat st;
+  if (!r->dry_run && stat(dir, &st) != 0 && errno == ENOENT && !(r->created_dir = strdup(dir)))
+    dg_error_oom(L);
   int err = r->dry_run ? 0 : dg_fs_mkdirs(dir, 0777);
   if (err) dg_error_raise(L, "IO", "cannot create %s: %s", dir, strerror(err));
   r->root = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -1034,12 +1256,14 @@ static int raise_aborted(lua_State *L, sync_run *r, int rc) {
     r->abort_code = NULL;
     if (checkpoint(r)) dg_log(L, DG_LOG_WARN, "sync", "%s", r->abort_msg);
   }
+  if (r->created_dir && !r->written.live && !r->replaced.live)
+    rmdir(r->created_dir); /* a folder this run made and left empty (fails if not empty) */
   if (code) {
     if (rc != 0) lua_pop(L, 1); /* the transport's error for the aborted transfer */
     return raise_with_report(L, r, code, msg);
   }
   log_failures(L, r);
-  push_report(L, r, &(dg_strmap){0}, NULL, NULL);
+  push_report(L, r, &(dg_strmap){0}, NULL);
   lua_setfield(L, -2, "report");
   return lua_error(L);
 }
@@ -1078,19 +1302,20 @@ static const char *plan_deletes(lua_State *L, sync_run *r, long status, int allo
 ** (some parts refused or failed; postponed: deletes were held back for them).
 */
 static int finish(lua_State *L, sync_run *r, int postponed) {
-  if (r->meta_dirty && write_meta(r)) return raise_with_report(L, r, r->abort_code, r->abort_msg);
+  if ((r->meta_dirty || r->meta_missing) && write_meta(r))
+    return raise_with_report(L, r, r->abort_code, r->abort_msg);
   if (r->failed.live) {
     char msg[400];
     const dg_strmap_entry *first = NULL;
     for (size_t i = 0; i < r->failed.n && !first; i++)
       if (r->failed.v[i].alive) first = &r->failed.v[i];
-    snprintf(msg, sizeof msg, "%zu of the server's files were refused or failed (first: '%.*s': "
-             "%s); the others were applied%s", r->failed.live,
-             (int)(first->klen > 120 ? 120 : first->klen), first->key,
+    snprintf(msg, sizeof msg, "%zu of the server's files were refused or failed (first: '%s': "
+             "%s); the others were applied%s", r->failed.live, push_shown_name(L, first, 120),
              first->val ? first->val : "", postponed ? "; deletes postponed to a clean run" : "");
+    lua_pop(L, 1);
     return raise_with_report(L, r, "PARTIAL", msg);
   }
-  push_report(L, r, &r->deleted, NULL, NULL);
+  push_report(L, r, &r->deleted, NULL);
   return 1;
 }
 
@@ -1123,8 +1348,9 @@ int dg_sync_dir(lua_State *L) {
   char stop_msg[300];
   const char *stop = plan_deletes(L, r, status, a.allow_empty, stop_msg, sizeof stop_msg);
   if (a.dry_run) {
+    /* what the real run would delete: nothing while a part is refused (step 5) */
     log_failures(L, r);
-    push_report(L, r, &r->plan, NULL, stop);
+    push_report(L, r, r->failed.live ? &(dg_strmap){0} : &r->plan, stop);
     return 1;
   }
   if (stop) {

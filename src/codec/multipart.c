@@ -40,7 +40,7 @@ static int stop(dg_multipart *p) {
 int dg_multipart_boundary(const char *ct, char *out, size_t outlen, char *err, size_t errlen) {
   while (*ct == ' ' || *ct == '\t') ct++;
   if (strncasecmp(ct, "multipart/", 10) != 0) {
-    snprintf(err, errlen, "expected a multipart response but received Content-Type '%.80s'", ct);
+    snprintf(err, errlen, "expected a multipart response");
     return -1;
   }
   for (const char *s = strchr(ct, ';'); s; s = strchr(s, ';')) {
@@ -57,7 +57,7 @@ int dg_multipart_boundary(const char *ct, char *out, size_t outlen, char *err, s
       v++;
       const char *q = strchr(v, '"');
       if (!q) {
-        snprintf(err, errlen, "unterminated quoted boundary in Content-Type '%.80s'", ct);
+        snprintf(err, errlen, "unterminated quoted boundary");
         return -1;
       }
       n = (size_t)(q - v);
@@ -66,15 +66,14 @@ int dg_multipart_boundary(const char *ct, char *out, size_t outlen, char *err, s
     }
     if (n == 0 || n > DG_MULTIPART_MAX_BOUNDARY || n >= outlen || memchr(v, '\r', n) ||
         memchr(v, '\n', n)) {
-      snprintf(err, errlen, "unusable boundary (empty, too long or with a line break) in "
-               "Content-Type '%.80s'", ct);
+      snprintf(err, errlen, "unusable boundary (empty, too long or with a line break)");
       return -1;
     }
     memcpy(out, v, n);
     out[n] = '\0';
     return 0;
   }
-  snprintf(err, errlen, "no boundary parameter in Content-Type '%.80s'", ct);
+  snprintf(err, errlen, "no boundary parameter");
   return -1;
 }
 
