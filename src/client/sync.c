@@ -225,8 +225,9 @@ static int is_tmp_name(const char *base, size_t n) {
 
 /*
 ** NULL when name (n bytes) may be written under the target, else why not:
-** absolute, empty, "." or ".." components, backslash, NUL or control bytes,
-** the metadata file, this client's temporary-file pattern.
+** absolute, empty, "." or ".." components, backslash, NUL or control bytes
+** (C0, DEL, C1), not valid UTF-8, the metadata file, this client's
+** temporary-file pattern.
 */
 static const char *name_problem(const sync_run *r, const char *name, size_t n) {
   if (n == 0) return "empty name";
@@ -240,7 +241,13 @@ static const char *name_problem(const sync_run *r, const char *name, size_t n) {
   }
   /* a name that is not UTF-8 would be recorded under another key (the metadata is
      JSON text): that key could later name a file this sync never wrote */
-  if (!dg_utf8_valid(name, n)) return "name is not valid UTF-8";
+  for (size_t i = 0; i < n;) {
+    unsigned cp;
+    size_t k = dg_utf8_seq(name + i, n - i, &cp);
+    if (!k) return "name is not valid UTF-8";
+    if (cp >= 0x80 && cp <= 0x9F) return "control character in name"; /* C1: ESC [ as one */
+    i += k;
+  }
   const char *s = name, *end = name + n;
   while (s <= end) {
     const char *e = memchr(s, '/', (size_t)(end - s));
@@ -450,9 +457,12 @@ static int write_meta(sync_run *r) {
 */
 static size_t tracked_deletes(const sync_run *r) {
   size_t n = r->replaced.live;
-  for (size_t i = 0; i < r->deleted.n; i++)
-    if (r->deleted.v[i].alive && dg_strmap_get(&r->meta, r->deleted.v[i].key, r->deleted.v[i].klen))
+  for (size_t i = 0; i < r->deleted.n; i++) {
+    const dg_strmap_entry *d = &r->deleted.v[i];
+    if (d->alive && dg_strmap_get(&r->meta, d->key, d->klen) &&
+        !dg_strmap_get(&r->replaced, d->key, d->klen)) /* a dry run keeps replaced keys in the map */
       n++;
+  }
   return n;
 }
 
@@ -474,14 +484,17 @@ static const char *over_max_delete(sync_run *r, size_t n, char *msg, size_t len)
 /* ---- a folder the server turned into a file --------------------------------- */
 
 /*
-** Walks the directory dirfd whose relative path is r->walk_path[0..plen). With
-** remove = 0 it checks that everything below is a directory or a regular file
+** Walks the directory dirfd whose relative path is r->walk_path[0..plen).
+** WALK_CHECK checks that everything below is a directory or a regular file
 ** tracked in the metadata (counting in *extra the tracked files the server did
-** not list as deleted); with remove = 1 it removes them (the files through
-** forget_replaced, then the emptied directories). Returns 0, or -1 when
-** something else is there (an untracked file, a symlink) or a call failed.
+** not list as deleted); WALK_REMOVE removes them (the files through
+** forget_replaced, then the emptied directories); WALK_PREDICT (a dry run) only
+** lists the files in r->replaced. Returns 0, or -1 when something else is
+** there (an untracked file, a symlink) or a call failed.
 */
-static int walk_tracked(sync_run *r, int dirfd, size_t plen, int remove, size_t *extra, int depth) {
+enum { WALK_CHECK, WALK_REMOVE, WALK_PREDICT };
+
+static int walk_tracked(sync_run *r, int dirfd, size_t plen, int mode, size_t *extra, int depth) {
   if (depth > MAX_DEPTH) return -1;
   int dfd = dup(dirfd);
   DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
@@ -489,6 +502,7 @@ static int walk_tracked(sync_run *r, int dirfd, size_t plen, int remove, size_t 
     if (dfd >= 0) close(dfd);
     return -1;
   }
+  rewinddir(d); /* the dup shares its offset with dirfd, which an earlier walk may have moved */
   int rc = 0;
   struct dirent *e;
   while (rc == 0 && (e = readdir(d))) {
@@ -505,12 +519,13 @@ static int walk_tracked(sync_run *r, int dirfd, size_t plen, int remove, size_t 
     memcpy(path + plen + 1, nm, nl + 1);
     if (S_ISDIR(st.st_mode)) {
       int sub = openat(dirfd, nm, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-      rc = sub < 0 ? -1 : walk_tracked(r, sub, cl, remove, extra, depth + 1);
+      rc = sub < 0 ? -1 : walk_tracked(r, sub, cl, mode, extra, depth + 1);
       if (sub >= 0) close(sub);
-      if (rc == 0 && remove && unlinkat(dirfd, nm, AT_REMOVEDIR)) rc = -1;
+      if (rc == 0 && mode == WALK_REMOVE && unlinkat(dirfd, nm, AT_REMOVEDIR)) rc = -1;
     } else if (S_ISREG(st.st_mode) && dg_strmap_get(&r->meta, path, cl)) {
-      if (!remove && !dg_strmap_get(&r->deleted, path, cl)) (*extra)++;
-      if (remove && (unlinkat(dirfd, nm, 0) || forget_replaced(r, path, cl))) rc = -1;
+      if (mode == WALK_CHECK && !dg_strmap_get(&r->deleted, path, cl)) (*extra)++;
+      if (mode == WALK_REMOVE && (unlinkat(dirfd, nm, 0) || forget_replaced(r, path, cl))) rc = -1;
+      if (mode == WALK_PREDICT && !dg_strmap_set(&r->replaced, path, cl, NULL)) rc = -1;
     } else {
       rc = -1; /* not ours: never touched */
     }
@@ -535,7 +550,7 @@ static int replace_tracked_dir(sync_run *r, int dfd, const char *base, const cha
   if (sub < 0) return -1;
   size_t nl = strlen(name), extra = 0;
   memcpy(r->walk_path, name, nl + 1);
-  if (walk_tracked(r, sub, nl, 0, &extra, 0)) {
+  if (walk_tracked(r, sub, nl, WALK_CHECK, &extra, 0)) {
     close(sub);
     *why = "a folder holding files this sync did not write is in the way";
     return -1;
@@ -547,11 +562,46 @@ static int replace_tracked_dir(sync_run *r, int dfd, const char *base, const cha
     return -1;
   }
   memcpy(r->walk_path, name, nl + 1);
-  int rc = walk_tracked(r, sub, nl, 1, &extra, 0);
+  int rc = walk_tracked(r, sub, nl, WALK_REMOVE, &extra, 0);
   close(sub);
   if (rc == 0) rc = unlinkat(dfd, base, AT_REMOVEDIR);
   if (rc) *why = "the folder in the way could not be removed";
   return rc;
+}
+
+/*
+** A dry run's view of what the real run would replace for the file part name:
+** a tracked regular file where the name needs a folder (replace_tracked_file),
+** or a folder of tracked files where the file goes (replace_tracked_dir); they
+** are listed in r->replaced, and nothing is touched. Returns 0, or -1 when
+** memory ran out.
+*/
+static int predict_replacements(sync_run *r, const char *name, size_t n) {
+  if (r->root < 0) return 0;
+  struct stat st;
+  char *path = r->walk_path;
+  memcpy(path, name, n);
+  path[n] = '\0';
+  for (size_t i = 0; i < n; i++) {
+    if (path[i] != '/') continue;
+    path[i] = '\0';
+    int is_file = fstatat(r->root, path, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode);
+    path[i] = '/';
+    if (is_file) {
+      if (dg_strmap_get(&r->meta, path, i) && !dg_strmap_set(&r->replaced, path, i, NULL)) return -1;
+      return 0; /* nothing below a file */
+    }
+  }
+  if (fstatat(r->root, path, &st, AT_SYMLINK_NOFOLLOW) || !S_ISDIR(st.st_mode)) return 0;
+  int sub = openat(r->root, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (sub < 0) return 0;
+  size_t extra = 0;
+  int ok = walk_tracked(r, sub, n, WALK_CHECK, &extra, 0) == 0;
+  memcpy(path, name, n);
+  path[n] = '\0';
+  if (ok) (void)walk_tracked(r, sub, n, WALK_PREDICT, &extra, 0); /* a prediction: best effort */
+  close(sub);
+  return 0;
 }
 
 /* ---- checkpoints ------------------------------------------------------------ */
@@ -659,6 +709,7 @@ static int on_part_begin(void *ctx, const dg_multipart_part *part) {
     return 0;
   }
   if (r->dry_run) {
+    if (predict_replacements(r, r->cur_name, r->cur_len)) goto oom;
     r->kind = PART_COUNT;
     if (!dg_strmap_set(&r->written, r->cur_name, r->cur_len, NULL)) goto oom;
     return 0;

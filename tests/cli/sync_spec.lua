@@ -197,6 +197,23 @@ describe("sync_dir processes", function()
     assert.same(tree.snapshot(share), tree.snapshot(dir))
   end)
 
+  -- docs/safety.md, promise 6: runs on nested targets do not remove each other's files
+  it("a sync into a folder keeps the temporary files of a sync running inside it", function()
+    local files = {}
+    for i = 1, 6 do files["sub/f" .. i] = tree.bytes("n" .. i, 50000) end
+    files["top.txt"] = "top"
+    local remote, _, dir = fresh(files)
+    e:fault { prefix = "/public/v1/files/sync", count = 1, action = "stall", after_bytes = 120000, stall_seconds = 30 }
+    local pid = spawn_sync(remote .. "/sub", dir .. "/sub", { low_speed_time = 60 })
+    assert.is_true(wait_for(function() return #tree.temps(dir .. "/sub") > 0 end, 15), "the inner run did not start")
+    local inner = tree.temps(dir .. "/sub")
+    local r = run_sync(remote, dir)
+    assert.equal(0, r.code, r.stderr)
+    for _, t in ipairs(inner) do assert.is_not_nil(tree.read(t), t .. " was removed under a running sync") end
+    os.execute("kill -KILL " .. pid)
+    wait_for(function() return not emulator.alive(pid) end, 5)
+  end)
+
   describe("with the Python client's algorithm on the same folder", function()
     local python = "/usr/bin/python3"
     local peer = proc.root .. "/tests/support/py_sync_dir.py"
