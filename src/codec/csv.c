@@ -10,6 +10,8 @@
 */
 #include "csv.h"
 #include "numfmt.h"
+#include "strmap.h"
+#include "buf.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -358,39 +360,94 @@ static int add_name(dg_csv *p, const char *s, size_t n) {
   return 0;
 }
 
-static int name_index(char **names, size_t n, const char *name) {
-  for (size_t i = 0; i < n; i++)
-    if (strcmp(names[i], name) == 0) return 1;
+/* Adds d to the count of name in m (an entry is made on first use). 0, or -1 out of memory. */
+static int count_add(dg_strmap *m, const char *name, long d, size_t *now) {
+  size_t len = strlen(name);
+  dg_strmap_entry *e = dg_strmap_get(m, name, len);
+  if (!e && !(e = dg_strmap_set(m, name, len, NULL))) return -1;
+  e->count = (size_t)((long)e->count + d);
+  if (now) *now = e->count;
   return 0;
+}
+
+static size_t count_of(const dg_strmap *m, const char *name) {
+  dg_strmap_entry *e = dg_strmap_get(m, name, strlen(name));
+  return e ? e->count : 0;
+}
+
+/*
+** The name `gone` is no longer in the header: when it is "<base>.<k>" (k as
+** "%zu" writes it), base's probe must start at k again (see dedup_names).
+*/
+static void reopen_probe(dg_strmap *next, const char *gone) {
+  const char *dot = strrchr(gone, '.');
+  if (!dot || !dot[1] || (dot[1] == '0' && dot[2])) return;
+  size_t k = 0;
+  for (const char *d = dot + 1; *d; d++) {
+    if (*d < '0' || *d > '9') return;
+    k = k * 10 + (size_t)(*d - '0');
+  }
+  dg_strmap_entry *e = dg_strmap_get(next, gone, (size_t)(dot - gone));
+  if (e && e->count > k) e->count = k;
 }
 
 /*
 ** Renames duplicates as pandas' C reader does: the second "a" becomes "a.1"
 ** (or "a.2" when "a.1" is already a header name), counting per original name.
+** Precisely, for each column i in order whose name `base` is also the name of
+** an earlier column (as renamed): k starts at the number of earlier columns
+** named exactly `base` and goes up until "<base>.<k>" is no column's current
+** name; column i takes that name.
+** Linear on average: hash maps count the current names of all columns and of
+** the earlier ones, and `next` remembers per base where its last probe ended
+** (every "<base>.<j>" from the start up to there is a current name, unless one
+** left the header: reopen_probe moves the mark back), so n equal names cost
+** O(n), not O(n^3).
 */
 static int dedup_names(dg_csv *p) {
   size_t n = p->nnames;
-  char **orig = p->names;
-  for (size_t i = 1; i < n; i++) {
-    if (!name_index(orig, i, orig[i])) continue;
-    const char *base = orig[i];
-    size_t count = 1;
-    /* the number of earlier columns named `base` (after renaming) plus one */
-    for (size_t j = 0; j < i; j++)
-      if (strcmp(orig[j], base) == 0) count++;
-    char *name = NULL;
-    for (;; count++) {
-      size_t len = strlen(base) + 24;
-      free(name);
-      name = malloc(len);
-      if (!name) return fail_oom(p);
-      snprintf(name, len, "%s.%zu", base, count - 1);
-      if (!name_index(orig, n, name)) break;
+  char **names = p->names;
+  dg_strmap all = {0}, earlier = {0}, next = {0};
+  dg_buf probe;
+  dg_buf_init(&probe);
+  int rc = 0;
+  for (size_t i = 0; i < n && rc == 0; i++) rc = count_add(&all, names[i], 1, NULL);
+  for (size_t i = 0; i < n && rc == 0; i++) {
+    const char *base = names[i];
+    size_t blen = strlen(base);
+    size_t k = count_of(&earlier, base);
+    if (k > 0) {
+      dg_strmap_entry *mark = dg_strmap_get(&next, base, blen);
+      if (mark && mark->count > k) k = mark->count;
+      for (;; k++) {
+        dg_buf_reset(&probe);
+        if (dg_buf_printf(&probe, "%s.%zu", base, k) < 0) break;
+        if (count_of(&all, probe.data) == 0) break;
+      }
+      char *name = probe.failed ? NULL : strdup(probe.data);
+      if (!name || (!mark && !(mark = dg_strmap_set(&next, base, blen, NULL)))) {
+        free(name);
+        rc = -1;
+        break;
+      }
+      mark->count = k + 1;
+      size_t left;
+      if (count_add(&all, base, -1, &left) || count_add(&all, name, 1, NULL)) {
+        free(name);
+        rc = -1;
+        break;
+      }
+      if (left == 0) reopen_probe(&next, base);
+      free(names[i]);
+      names[i] = name;
     }
-    free(orig[i]);
-    orig[i] = name;
+    if (rc == 0) rc = count_add(&earlier, names[i], 1, NULL);
   }
-  return 0;
+  dg_strmap_free(&all);
+  dg_strmap_free(&earlier);
+  dg_strmap_free(&next);
+  dg_buf_free(&probe);
+  return rc ? fail_oom(p) : 0;
 }
 
 static int finish_header(dg_csv *p) {

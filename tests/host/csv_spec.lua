@@ -142,6 +142,51 @@ describe("CSV parser", function()
     assert.same({ "Unnamed: 0", "b", "Unnamed: 2" }, parse(",b,\n1,2,3\n"):names())
   end)
 
+  -- the header rule as a direct (quadratic) transcription: for each column whose name is
+  -- also an earlier column's (as renamed), k starts at the count of earlier columns with
+  -- exactly that name and rises until "<name>.<k>" is no column's current name
+  local function reference_names(names)
+    names = { table.unpack(names) }
+    local function has(list, upto, name)
+      for j = 1, upto do if list[j] == name then return true end end
+      return false
+    end
+    for i = 2, #names do
+      local base = names[i]
+      if has(names, i - 1, base) then
+        local k = 0
+        for j = 1, i - 1 do if names[j] == base then k = k + 1 end end
+        while has(names, #names, base .. "." .. k) do k = k + 1 end
+        names[i] = base .. "." .. k
+      end
+    end
+    return names
+  end
+
+  it("names duplicates exactly as the header rule says, for any mix of names", function()
+    local alphabet = { "a", "a", "a.1", "a.2", "a.1.1", "a.0", "a.01", "b", "b.1", "a.3" }
+    math.randomseed(20261129)
+    for _ = 1, 300 do
+      local names = {}
+      for j = 1, math.random(1, 14) do names[j] = alphabet[math.random(#alphabet)] end
+      local df = DataFrame.from_csv(table.concat(names, ",") .. "\n")
+      assert.same(reference_names(names), df:names(), table.concat(names, ","))
+    end
+  end)
+
+  it("reads a header of many equal or distinct names in linear time", function()
+    local same = ("x,"):rep(20000) .. "x\n"
+    local t0 = os.clock()
+    local names = DataFrame.from_csv(same):names()
+    assert.equal(20001, #names)
+    assert.equal("x.20000", names[20001])
+    local distinct = {}
+    for i = 1, 100000 do distinct[i] = "c" .. i end
+    assert.equal(100000, DataFrame.from_csv(table.concat(distinct, ",") .. "\n"):ncols())
+    -- the quadratic versions took 27 s for 4,000 equal names and 12 s for these
+    assert.is_true(os.clock() - t0 < 3, ("took %.1f s"):format(os.clock() - t0))
+  end)
+
   it("gives an empty DataFrame for empty input", function()
     for _, text in ipairs { "", "\n\n", "  \n" } do
       local df = parse(text)
