@@ -6,12 +6,14 @@
 #include "csv.h"
 #include "dataframe.h"
 #include "error.h"
+#include "secrets.h"
 #include "userdata.h"
 
 #include <errno.h>
 #include <lauxlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #define SOURCE_MT "datagrok.CsvSource"
@@ -112,28 +114,110 @@ void dg_dataframe_source(lua_State *L, int idx, dg_source *src) {
 
 /* ---- a download into the CSV parser ---- */
 
+#define HEAD_MAX 80 /* bytes of a refused body quoted in the error */
+
+typedef struct csv_download {
+  dg_csv *p;
+  int refused;                         /* the answer is not a table: why is in ct/head */
+  int started;                         /* the first non-blank byte was seen */
+  char ct[DG_CONTENT_TYPE_MAX];        /* the answer's Content-Type */
+  char head[HEAD_MAX + 1];             /* its first bytes, from the first non-blank one */
+} csv_download;
+
+/* True when the media type of ct (before any ';') is type, case-insensitively. */
+static int media_is(const char *ct, const char *type) {
+  size_t n = strlen(type);
+  return strncasecmp(ct, type, n) == 0 && (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
+}
+
+/* True when the media type of ct ends in suffix ("+json") before any ';'. */
+static int media_suffix(const char *ct, const char *suffix) {
+  size_t end = strcspn(ct, "; "), n = strlen(suffix);
+  return end >= n && strncasecmp(ct + end - n, suffix, n) == 0;
+}
+
+/* A Content-Type that is never a CSV table: markup or JSON. */
+static int not_a_table_type(const char *ct) {
+  return media_is(ct, "text/html") || media_is(ct, "application/xhtml+xml") ||
+         media_is(ct, "application/json") || media_is(ct, "text/json") ||
+         media_is(ct, "text/xml") || media_is(ct, "application/xml") ||
+         media_suffix(ct, "+json") || media_suffix(ct, "+xml");
+}
+
 static int sink_begin(void *ctx, long status, const char *content_type) {
-  dg_csv_reset(ctx);
+  csv_download *d = ctx;
+  (void)status;
+  dg_csv_reset(d->p);
+  d->started = 0;
+  d->head[0] = '\0';
+  snprintf(d->ct, sizeof d->ct, "%s", content_type ? content_type : "");
+  d->refused = not_a_table_type(d->ct); /* stopped at the first byte, which the error quotes */
   return 0;
 }
 
+/*
+** The first non-blank byte decides the shape: '<' is markup (an HTML login page),
+** '[' or '{' is JSON unless the server said text/csv. Such a body is refused
+** before the parser sees it.
+*/
 static int sink_write(void *ctx, const char *data, size_t n) {
-  return dg_csv_feed(ctx, data, n);
+  csv_download *d = ctx;
+  if (!d->started) {
+    size_t i = 0;
+    while (i < n && (data[i] == ' ' || data[i] == '\t' || data[i] == '\r' || data[i] == '\n')) i++;
+    if (i < n) {
+      d->started = 1;
+      size_t k = n - i < HEAD_MAX ? n - i : HEAD_MAX;
+      memcpy(d->head, data + i, k);
+      d->head[k] = '\0';
+      char c = data[i];
+      if (c == '<' || ((c == '[' || c == '{') && !media_is(d->ct, "text/csv"))) d->refused = 1;
+    }
+  }
+  if (d->refused) return -1;
+  return dg_csv_feed(d->p, data, n);
 }
 
-void dg_csv_sink(dg_csv *p, dg_sink *sink) {
+void dg_csv_sink(lua_State *L, struct dg_csv *p, dg_sink *sink) {
+  csv_download *d = lua_newuserdatauv(L, sizeof *d, 0); /* plain memory */
+  memset(d, 0, sizeof *d);
+  d->p = p;
   sink->begin = sink_begin;
   sink->write = sink_write;
-  sink->ctx = p;
+  sink->ctx = d;
 }
 
-int dg_csv_download_result(lua_State *L, dg_csv *p, int rc, const char *what) {
+int dg_csv_download_result(lua_State *L, const dg_sink *sink, int rc, const char *what) {
+  csv_download *d = sink->ctx;
+  if (rc == 0 && d->refused) { /* an empty body of a type that is no table */
+    dg_error_push(L, "PROTOCOL", "%s: the server's answer is not a CSV table: Content-Type '%s', "
+                  "empty", what, d->ct);
+    return -1;
+  }
   if (rc < 0) {
     lua_getfield(L, -1, "sink_aborted");
     int aborted = lua_toboolean(L, -1);
     lua_pop(L, 1);
     if (!aborted) return -1;
+    if (d->refused) { /* the transport's Error (method, url, status) says what it is */
+      lua_pushliteral(L, "PROTOCOL");
+      lua_setfield(L, -2, "code");
+      lua_pushnil(L);
+      lua_setfield(L, -2, "sink_aborted");
+      const char *msg = lua_pushfstring(L, "%s: the server's answer is not a CSV table: "
+                                        "Content-Type '%s'%s%s%s", what, d->ct[0] ? d->ct : "(none)",
+                                        d->head[0] ? ", starting '" : "", d->head,
+                                        d->head[0] ? "'" : "");
+      dg_secrets_push_scrubbed(L, msg, strlen(msg), DG_SCRUB_ONELINE);
+      lua_setfield(L, -3, "message");
+      lua_pop(L, 1);
+      if (d->head[0]) {
+        dg_secrets_push_scrubbed(L, d->head, strlen(d->head), 0);
+        lua_setfield(L, -2, "body");
+      }
+      return -1;
+    }
     lua_pop(L, 1); /* the parser knows why it stopped: its error replaces this one */
   }
-  return dg_csv_push_result(L, p, what);
+  return dg_csv_push_result(L, d->p, what);
 }

@@ -29,14 +29,19 @@ void dg_dataframe_source(lua_State *L, int idx, dg_source *src);
 /*
 ** Fills *sink so that a response body streams into the parser p: begin resets
 ** it (a retry starts over), write feeds it; a malformed body aborts the
-** transfer and the parser keeps the reason.
+** transfer and the parser keeps the reason. An answer that is not a table is
+** refused before the parser sees it: a markup or JSON Content-Type (text/html,
+** application/json, ...+json, ...+xml), or a body whose first non-blank byte is
+** '<', or '[' / '{' unless the type is text/csv. Pushes a userdata holding
+** that check's state: keep it on the stack for the transfer.
 */
-void dg_csv_sink(struct dg_csv *p, dg_sink *sink);
+void dg_csv_sink(lua_State *L, struct dg_csv *p, dg_sink *sink);
 /*
 ** After rc = dg_http_perform(...) of a request whose sink is dg_csv_sink(p):
 ** pushes the DataFrame (returns 0) or the Error to raise (returns -1): the HTTP
-** error as it is, or the parser's CSV error when the parser stopped the transfer.
+** error as it is, PROTOCOL naming the Content-Type and first bytes of an answer
+** that is not a table, or the parser's CSV error when the parser stopped.
 */
-int dg_csv_download_result(lua_State *L, struct dg_csv *p, int rc, const char *what);
+int dg_csv_download_result(lua_State *L, const dg_sink *sink, int rc, const char *what);
 
 #endif

@@ -91,7 +91,8 @@ static int l_create_dashboard(lua_State *L) {
   const char *layout = luaL_optstring(L, 4, NULL);
   dg_buf *body = layout ? read_layout(L, layout) : NULL;
   if (path->failed) return dg_error_oom(L);
-  dg_request rq = {.method = "POST", .path = path->data, .content_type = "application/json"};
+  dg_request rq = {.method = "POST", .path = path->data, .content_type = "application/json",
+                   .expect = DG_EXPECT_OBJECT};
   if (body) {
     rq.body = body->data;
     rq.body_len = body->len;

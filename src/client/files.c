@@ -140,10 +140,10 @@ static int l_download_file(lua_State *L) {
   }
   if (ends_with(remote, ".csv")) {
     struct dg_csv *p = dg_csv_newud(L);
-    dg_csv_sink(p, &sink);
+    dg_csv_sink(L, p, &sink);
     rq.sink = &sink;
     const char *what = lua_pushfstring(L, "file '%s'", remote);
-    if (dg_csv_download_result(L, p, dg_http_perform(L, s, &rq, rsp), what) < 0)
+    if (dg_csv_download_result(L, &sink, dg_http_perform(L, s, &rq, rsp), what) < 0)
       return lua_error(L);
     return 1;
   }
@@ -190,7 +190,8 @@ static int l_list_files(lua_State *L) {
   dg_buf *query = dg_buf_newud(L);
   dg_http_add_query(query, "recursive", recursive ? "true" : "false");
   if (path->failed || query->failed) return dg_error_oom(L);
-  dg_request rq = {.method = "GET", .path = path->data, .query = query->data, .idempotent = 1};
+  dg_request rq = {.method = "GET", .path = path->data, .query = query->data, .idempotent = 1,
+                   .expect = DG_EXPECT_ARRAY};
   return dg_http_call_json(L, s, &rq);
 }
 

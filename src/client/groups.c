@@ -11,11 +11,14 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Pushes the decoded JSON of GET path?query (query may be NULL); retried when transient. */
-static int get_json(lua_State *L, dg_session *s, const dg_buf *path, const dg_buf *query) {
+/*
+** Pushes the decoded JSON of GET path?query (query may be NULL), which must be of
+** the shape `expect` (DG_EXPECT_OBJECT or _ARRAY); retried when transient.
+*/
+static int get_json(lua_State *L, dg_session *s, const dg_buf *path, const dg_buf *query, int expect) {
   if (path->failed || (query && query->failed)) return dg_error_oom(L);
   dg_request rq = {.method = "GET", .path = path->data, .query = query ? query->data : NULL,
-                   .idempotent = 1};
+                   .idempotent = 1, .expect = expect};
   return dg_http_call_json(L, s, &rq);
 }
 
@@ -60,7 +63,7 @@ static int l_list_groups(lua_State *L) {
                                                  : "parents.parent";
     dg_http_add_query(query, "include", include);
   }
-  return get_json(L, s, path, query);
+  return get_json(L, s, path, query, DG_EXPECT_ARRAY);
 }
 
 /* session:lookup_groups(query) -> array of group tables (GET /public/v1/groups/lookup?query=) */
@@ -71,13 +74,13 @@ static int l_lookup_groups(lua_State *L) {
   dg_buf_adds(path, "/public/v1/groups/lookup");
   dg_buf *query = dg_buf_newud(L);
   dg_http_add_query(query, "query", text);
-  return get_json(L, s, path, query);
+  return get_json(L, s, path, query, DG_EXPECT_ARRAY);
 }
 
 /* session:get_group(id) -> group table with members and memberships (GET /public/v1/groups/{id}) */
 static int l_get_group(lua_State *L) {
   dg_session *s = dg_session_check(L, 1);
-  return get_json(L, s, dg_client_path(L, "/public/v1/groups/", 2), NULL);
+  return get_json(L, s, dg_client_path(L, "/public/v1/groups/", 2), NULL, DG_EXPECT_OBJECT);
 }
 
 /* GET /public/v1/groups/{id}/<what>[?admin=True|False] (Python renders the bool capitalised) */
@@ -88,7 +91,7 @@ static int relations(lua_State *L, const char *what) {
   dg_buf_adds(path, what);
   dg_buf *query = dg_buf_newud(L);
   if (!lua_isnoneornil(L, 3)) dg_http_add_query(query, "admin", dg_client_pybool(lua_toboolean(L, 3)));
-  return get_json(L, s, path, query);
+  return get_json(L, s, path, query, DG_EXPECT_ARRAY);
 }
 
 /* session:get_group_members(id [, admin]) -> array of group tables */
@@ -103,7 +106,8 @@ static int l_request_group_membership(lua_State *L) {
   dg_buf *path = dg_client_path(L, "/public/v1/groups/", 2);
   dg_buf_adds(path, "/request");
   if (path->failed) return dg_error_oom(L);
-  dg_request rq = {.method = "POST", .path = path->data, .content_type = "application/json"};
+  dg_request rq = {.method = "POST", .path = path->data, .content_type = "application/json",
+                   .expect = DG_EXPECT_OBJECT};
   return dg_http_call_json(L, s, &rq);
 }
 
@@ -112,7 +116,7 @@ static int l_get_group_membership_requests(lua_State *L) {
   dg_session *s = dg_session_check(L, 1);
   dg_buf *path = dg_client_path(L, "/public/v1/groups/", 2);
   dg_buf_adds(path, "/requests");
-  return get_json(L, s, path, NULL);
+  return get_json(L, s, path, NULL, DG_EXPECT_ARRAY);
 }
 
 /* POST /public/v1/groups/requests/{id}/<verb>, the answer ignored; -> true. Not retried. */
@@ -138,7 +142,7 @@ static int l_get_current_user_group(lua_State *L) {
   dg_session *s = dg_session_check(L, 1);
   dg_buf *path = dg_buf_newud(L);
   dg_buf_adds(path, "/public/v1/user/group");
-  return get_json(L, s, path, NULL);
+  return get_json(L, s, path, NULL, DG_EXPECT_OBJECT);
 }
 
 /*
@@ -154,7 +158,8 @@ static int l_save_group(lua_State *L) {
   dg_http_add_query(query, "saveRelations", save_relations ? "true" : "false");
   if (query->failed) return dg_error_oom(L);
   dg_request rq = {.method = "POST", .path = "/public/v1/groups", .query = query->data,
-                   .content_type = "application/json", .body = body->data, .body_len = body->len};
+                   .content_type = "application/json", .body = body->data, .body_len = body->len,
+                   .expect = DG_EXPECT_OBJECT};
   return dg_http_call_json(L, s, &rq);
 }
 

@@ -42,6 +42,10 @@
 #define EXCERPT_MAX 500            /* bytes of a body quoted in an Error */
 #define PLAIN_MESSAGE_MAX 200      /* a non-JSON error body this short is the message */
 #define MAX_REDIRECTS 10
+/* A compressed answer may inflate to INFLATE_FREE bytes, then to at most INFLATE_RATIO
+   times the bytes that came over the wire (deflate alone reaches about 1030:1). */
+#define INFLATE_FREE (16L * 1024 * 1024)
+#define INFLATE_RATIO 200
 #define TRANSFER_BUFFER (512L * 1024) /* libcurl buffers for bulk transfers (default 16/64 KiB) */
 #define BACKOFF_BASE 0.5           /* seconds before the first retry (before jitter) */
 
@@ -386,13 +390,16 @@ typedef struct http_call {
   int api_error;      /* an `api-error` header was present */
   double retry_after; /* seconds, or -1 */
   int has_location;
+  int encoded;        /* a Content-Encoding other than identity: bytes are inflated */
   int mode;           /* BODY_* */
-  size_t bytes;       /* body bytes received */
+  size_t bytes;       /* body bytes received (after decoding) */
+  curl_off_t wire;    /* the body's bytes on the wire when the inflation cap fired */
   /* per attempt */
   int begun;          /* sink->begin called */
   int sink_failed, source_failed, oom;
   dg_progress progress; /* the line of a request with a progress label */
   uint64_t moved;       /* bytes of the body that counts (sent for uploads), this attempt */
+  int bomb;           /* the inflation cap stopped the transfer */
 } http_call;
 
 static void call_free(http_call *c) {
@@ -455,6 +462,7 @@ static void reset_response(http_call *c) {
   c->api_error = 0;
   c->retry_after = -1;
   c->has_location = 0;
+  c->encoded = 0;
   c->mode = BODY_UNDECIDED;
   c->bytes = 0;
 }
@@ -467,6 +475,9 @@ static size_t on_header(char *line, size_t size, size_t nitems, void *ud) {
     const char *sp = memchr(line, ' ', n);
     reset_response(c);
     c->status = sp ? strtol(sp + 1, NULL, 10) : 0;
+  } else if (header_is(line, n, "content-encoding:")) {
+    header_value(line, n, 17, v, sizeof v);
+    c->encoded = v[0] && strcasecmp(v, "identity") != 0;
   } else if (header_is(line, n, "content-type:")) {
     header_value(line, n, 13, c->content_type, sizeof c->content_type);
   } else if (header_is(line, n, "api-error:")) {
@@ -523,6 +534,15 @@ static size_t on_write(char *data, size_t size, size_t nmemb, void *ud) {
   dg_buf *body = &c->rsp->body;
   if (c->mode == BODY_UNDECIDED) decide_mode(c, data, n);
   c->bytes += n;
+  if (c->encoded && c->bytes > (size_t)INFLATE_FREE) {
+    curl_off_t wire = 0; /* libcurl counts the body as it came, before decoding */
+    if (curl_easy_getinfo(c->s->curl, CURLINFO_SIZE_DOWNLOAD_T, &wire) == CURLE_OK &&
+        (double)c->bytes > (double)wire * INFLATE_RATIO) {
+      c->bomb = 1;
+      c->wire = wire;
+      return 0;
+    }
+  }
   switch (c->mode) {
     case BODY_DISCARD:
       return n;
@@ -669,7 +689,7 @@ static CURLcode setup_hop(http_call *c, const char *method, int with_body, int s
 /* Resets the per-attempt and per-response state. */
 static void reset_attempt(http_call *c) {
   reset_response(c);
-  c->begun = c->sink_failed = c->source_failed = c->oom = 0;
+  c->begun = c->sink_failed = c->source_failed = c->oom = c->bomb = 0;
   dg_buf_reset(&c->rsp->body);
 }
 
@@ -906,8 +926,10 @@ static const char *curl_failure_code(CURLcode e, int *retry) {
     case CURLE_SSL_CRL_BADFILE: case CURLE_SSL_ISSUER_ERROR: case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
     case CURLE_SSL_INVALIDCERTSTATUS: case CURLE_SSL_CLIENTCERT: case CURLE_USE_SSL_FAILED:
       return "TLS";
-    case CURLE_URL_MALFORMAT: case CURLE_UNSUPPORTED_PROTOCOL:
+    case CURLE_URL_MALFORMAT:
       return "CONFIG";
+    /* CURLE_UNSUPPORTED_PROTOCOL: the URLs are checked before any request, so it
+       is the answer: an HTTP/0.9 reply (no status line) -> PROTOCOL, below */
     case CURLE_OUT_OF_MEMORY:
       return "IO";
     default:
@@ -938,6 +960,20 @@ static void push_transfer_error(lua_State *L, http_call *c, CURLcode e, const ch
   }
   if (c->source_failed) {
     push_call_error(L, c, "IO", "the request body could not be read");
+    return;
+  }
+  if (c->bomb) {
+    char msg[200];
+    snprintf(msg, sizeof msg, "the compressed answer inflates too far: %zu bytes from %lld on the "
+             "wire (more than %d times, past %ld MiB); refused", c->bytes, (long long)c->wire,
+             INFLATE_RATIO, INFLATE_FREE >> 20);
+    push_call_error(L, c, "PROTOCOL", msg);
+    return;
+  }
+  if (e == CURLE_OUT_OF_MEMORY && !c->oom) {
+    /* not our allocation: libcurl refuses a header line past its limit this way */
+    push_call_error(L, c, "PROTOCOL", "the server's answer could not be read: a header too large "
+                    "(libcurl's limit is 100 KB), or memory ran out");
     return;
   }
   if (c->oom) e = CURLE_OUT_OF_MEMORY;
@@ -1135,19 +1171,56 @@ done:
   return rc;
 }
 
-int dg_http_push_json(lua_State *L, dg_session *s, const dg_request *rq, dg_response *rsp) {
-  if (rsp->body.len == 0) {
-    lua_pushnil(L);
-    return 0;
+/* What the value on top is, as a PROTOCOL message names it. */
+static const char *json_kind(lua_State *L) {
+  switch (lua_type(L, -1)) {
+    case LUA_TNIL: return "an empty body";
+    case LUA_TBOOLEAN: return "a boolean";
+    case LUA_TNUMBER: return "a number";
+    case LUA_TSTRING: return "a string";
+    case LUA_TTABLE: {
+      int array = 0;
+      if (lua_getmetatable(L, -1)) {
+        dg_json_push_array_mt(L);
+        array = lua_rawequal(L, -1, -2);
+        lua_pop(L, 2);
+      }
+      return array ? "an array" : "an object";
+    }
+    default: return dg_json_is_null(L, -1) ? "null" : "another value";
   }
-  char err[200];
-  if (dg_json_decode(L, rsp->body.data, rsp->body.len, err, sizeof err) == 0) return 0;
-  dg_error_push(L, "PROTOCOL", "the server's answer is not valid JSON: %s", err);
+}
+
+/* Pushes a PROTOCOL Error about the answer to rq, with its status and body excerpt. */
+static void push_answer_error(lua_State *L, dg_session *s, const dg_request *rq, dg_response *rsp,
+                              const char *msg) {
+  dg_error_push(L, "PROTOCOL", "%s", msg);
   dg_error_setstr(L, "method", rq->method);
   set_scrubbed(L, s, rq, "url", rsp->url.data ? rsp->url.data : "", rsp->url.data ? rsp->url.len : 0,
                DG_SCRUB_ONELINE);
   if (rsp->status) dg_error_setint(L, "status", rsp->status);
   set_body_excerpt(L, s, rq, &rsp->body);
+}
+
+int dg_http_push_json(lua_State *L, dg_session *s, const dg_request *rq, dg_response *rsp) {
+  char err[200], msg[DG_CONTENT_TYPE_MAX + 200];
+  if (rsp->body.len == 0) {
+    lua_pushnil(L);
+  } else if (dg_json_decode(L, rsp->body.data, rsp->body.len, err, sizeof err) != 0) {
+    snprintf(msg, sizeof msg, "the server's answer is not valid JSON: %s", err);
+    push_answer_error(L, s, rq, rsp, msg);
+    return -1;
+  }
+  if (rq->expect == DG_EXPECT_ANY) return 0;
+  const char *kind = json_kind(L);
+  const char *want = rq->expect == DG_EXPECT_OBJECT ? "an object" : "an array";
+  if (strcmp(kind, want) == 0) return 0;
+  lua_pop(L, 1);
+  snprintf(msg, sizeof msg, "the server's answer is %s where a JSON %s was expected%s%s%s", kind,
+           rq->expect == DG_EXPECT_OBJECT ? "object" : "array",
+           rsp->content_type[0] ? " (Content-Type '" : "", rsp->content_type,
+           rsp->content_type[0] ? "')" : "");
+  push_answer_error(L, s, rq, rsp, msg);
   return -1;
 }
 

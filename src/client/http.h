@@ -67,7 +67,15 @@ typedef struct dg_request {
   const char *display_path; /* what logs and errors show instead of path (a path holding a
                                secret), or NULL */
   const char *progress;     /* label of its progress line on a terminal (progress.h), or NULL */
+  int expect;               /* the JSON answer's shape (DG_EXPECT_*) for dg_http_call_json */
 } dg_request;
+
+/* What a JSON call's 2xx answer must be; anything else raises PROTOCOL naming what came. */
+enum {
+  DG_EXPECT_ANY = 0,   /* any JSON value, or an empty body (nil) */
+  DG_EXPECT_OBJECT,    /* a JSON object: not an array, a scalar, null or an empty body */
+  DG_EXPECT_ARRAY      /* a JSON array */
+};
 
 /* A Content-Type is kept whole up to this size (multipart boundaries sit at its end);
    a longer one is read as empty (no type), never cut. */
@@ -114,7 +122,8 @@ void dg_http_call(lua_State *L, dg_session *s, const dg_request *rq);
 
 /*
 ** Decodes rsp->body as JSON and pushes it; an empty body (204) pushes nil.
-** Returns 0, or -1 with a PROTOCOL Error pushed (naming where the JSON broke).
+** Returns 0, or -1 with a PROTOCOL Error pushed: the JSON is broken (naming
+** where), or it is not of the shape rq->expect asks for (naming what came).
 */
 int dg_http_push_json(lua_State *L, dg_session *s, const dg_request *rq, dg_response *rsp);
 

@@ -24,12 +24,12 @@ static int l_download_table(lua_State *L) {
   struct dg_csv *p = dg_csv_newud(L);
   dg_response *rsp = dg_response_newud(L);
   dg_sink sink;
-  dg_csv_sink(p, &sink);
+  dg_csv_sink(L, p, &sink);
   dg_request rq = {.method = "GET", .path = path->data, .content_type = "text/plain",
                    .sink = &sink, .idempotent = 1, .transfer = 1,
                    .progress = lua_pushfstring(L, "download_table %s", lua_tostring(L, 2))};
   const char *what = lua_pushfstring(L, "table '%s'", lua_tostring(L, 2));
-  if (dg_csv_download_result(L, p, dg_http_perform(L, s, &rq, rsp), what) < 0)
+  if (dg_csv_download_result(L, &sink, dg_http_perform(L, s, &rq, rsp), what) < 0)
     return lua_error(L);
   return 1;
 }
@@ -48,7 +48,7 @@ static int l_upload_table(lua_State *L) {
   else if (lua_type(L, 3) == LUA_TSTRING) dg_file_source(L, lua_tostring(L, 3), &src);
   else return luaL_typeerror(L, 3, "DataFrame or CSV file path");
   dg_request rq = {.method = "POST", .path = path->data, .content_type = "text/csv",
-                   .source = &src, .idempotent = 1, .transfer = 1,
+                   .source = &src, .idempotent = 1, .transfer = 1, .expect = DG_EXPECT_OBJECT,
                    .progress = lua_pushfstring(L, "upload_table %s", lua_tostring(L, 2))};
   return dg_http_call_json(L, s, &rq);
 }
