@@ -2,6 +2,7 @@
 ** host.c: protected calls, error reports and the state set-up (see host.h).
 */
 #include "host.h"
+#include "secrets.h"
 #include "client.h"
 #include "embedded.h"
 #include "error.h"
@@ -50,19 +51,27 @@ int dg_host_docall(lua_State *L, int narg, int nres) {
 }
 
 void dg_host_report(lua_State *L, const char *progname) {
+  /* what reaches stderr goes through the state's scrub (secrets.h): no key, no
+     terminal escape, even in a plain Lua error or a traceback */
+  const char *tb = NULL, *line;
+  size_t n;
+  int top = lua_gettop(L);
   if (dg_error_is(L, -1)) {
     int expected = dg_error_expected(L, -1); /* one line: no traceback of the library */
     lua_getfield(L, -1, "traceback");
-    const char *tb = expected ? NULL : lua_tostring(L, -1);
-    const char *line = luaL_tolstring(L, -2, NULL);
-    fprintf(stderr, "%s: %s\n", progname, line);
-    if (tb) fprintf(stderr, "%s\n", tb);
-    lua_pop(L, 3);
+    tb = expected ? NULL : lua_tostring(L, -1);
+    line = luaL_tolstring(L, -2, &n);
   } else {
-    const char *msg = lua_tostring(L, -1);
-    fprintf(stderr, "%s: %s\n", progname, msg ? msg : "(error object is not a string)");
-    lua_pop(L, 1);
+    line = lua_tolstring(L, -1, &n);
+    if (!line) line = "(error object is not a string)", n = strlen(line);
   }
+  dg_secrets_push_scrubbed(L, line, n, 0);
+  fprintf(stderr, "%s: %s\n", progname, lua_tostring(L, -1));
+  if (tb) {
+    dg_secrets_push_scrubbed(L, tb, strlen(tb), 0);
+    fprintf(stderr, "%s\n", lua_tostring(L, -1));
+  }
+  lua_settop(L, top - 1);
   fflush(stderr);
 }
 

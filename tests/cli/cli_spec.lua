@@ -215,4 +215,15 @@ describe("datagrok command line", function()
     end
     os.execute("rm -rf " .. proc.quote(dir))
   end)
+
+  -- docs/safety.md, promise 14: the last line of defence, what the host prints
+  it("prints an unhandled error without a key a client used, nor a terminal escape", function()
+    local key = "Zq81kEyKeYxx"
+    local r = proc.run({"-e", ("pcall(require('datagrok').new, 'Bearer %s', 'http://127.0.0.1:9'); "
+      .. "error('echo %s \27]0;title\7 done')"):format(key, key)})
+    assert.are.equal(1, r.code)
+    assert.is_nil(r.stderr:find(key, 1, true), r.stderr)
+    assert.is_nil(r.stderr:find("\27", 1, true), r.stderr)
+    assert.truthy(r.stderr:find("echo *** \\x1b]0;title\\x07 done", 1, true), r.stderr)
+  end)
 end)
