@@ -8,7 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SECRETS_KEY "datagrok.Secrets"
+#define SECRETS_MT "datagrok.Secrets"         /* the metatable (luaL_newmetatable's registry slot) */
+#define SECRETS_KEY "datagrok.secrets.state"  /* the registry slot of the one userdata */
 
 typedef struct {
   char **keys;
@@ -17,7 +18,7 @@ typedef struct {
 } secrets;
 
 static int secrets_gc(lua_State *L) {
-  secrets *s = luaL_checkudata(L, 1, SECRETS_KEY);
+  secrets *s = luaL_checkudata(L, 1, SECRETS_MT);
   for (size_t i = 0; i < s->n; i++) {
     memset(s->keys[i], 0, strlen(s->keys[i]));
     free(s->keys[i]);
@@ -41,7 +42,7 @@ static secrets *get(lua_State *L) {
   s = lua_newuserdatauv(L, sizeof *s, 0);
   memset(s, 0, sizeof *s);
   dg_buf_init(&s->scratch);
-  dg_userdata_set_metatable(L, SECRETS_KEY, secrets_gc);
+  dg_userdata_set_metatable(L, SECRETS_MT, secrets_gc);
   lua_setfield(L, LUA_REGISTRYINDEX, SECRETS_KEY);
   return s;
 }
