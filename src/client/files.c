@@ -191,7 +191,7 @@ static int l_list_files(lua_State *L) {
   dg_http_add_query(query, "recursive", recursive ? "true" : "false");
   if (path->failed || query->failed) return dg_error_oom(L);
   dg_request rq = {.method = "GET", .path = path->data, .query = query->data, .idempotent = 1,
-                   .expect = DG_EXPECT_ARRAY};
+                   .expect = DG_EXPECT_OBJECTS};
   return dg_http_call_json(L, s, &rq);
 }
 

@@ -13,7 +13,7 @@
 
 /*
 ** Pushes the decoded JSON of GET path?query (query may be NULL), which must be of
-** the shape `expect` (DG_EXPECT_OBJECT or _ARRAY); retried when transient.
+** the shape `expect` (DG_EXPECT_OBJECT or _OBJECTS); retried when transient.
 */
 static int get_json(lua_State *L, dg_session *s, const dg_buf *path, const dg_buf *query, int expect) {
   if (path->failed || (query && query->failed)) return dg_error_oom(L);
@@ -63,7 +63,7 @@ static int l_list_groups(lua_State *L) {
                                                  : "parents.parent";
     dg_http_add_query(query, "include", include);
   }
-  return get_json(L, s, path, query, DG_EXPECT_ARRAY);
+  return get_json(L, s, path, query, DG_EXPECT_OBJECTS);
 }
 
 /* session:lookup_groups(query) -> array of group tables (GET /public/v1/groups/lookup?query=) */
@@ -74,7 +74,7 @@ static int l_lookup_groups(lua_State *L) {
   dg_buf_adds(path, "/public/v1/groups/lookup");
   dg_buf *query = dg_buf_newud(L);
   dg_http_add_query(query, "query", text);
-  return get_json(L, s, path, query, DG_EXPECT_ARRAY);
+  return get_json(L, s, path, query, DG_EXPECT_OBJECTS);
 }
 
 /* session:get_group(id) -> group table with members and memberships (GET /public/v1/groups/{id}) */
@@ -91,7 +91,7 @@ static int relations(lua_State *L, const char *what) {
   dg_buf_adds(path, what);
   dg_buf *query = dg_buf_newud(L);
   if (!lua_isnoneornil(L, 3)) dg_http_add_query(query, "admin", dg_client_pybool(lua_toboolean(L, 3)));
-  return get_json(L, s, path, query, DG_EXPECT_ARRAY);
+  return get_json(L, s, path, query, DG_EXPECT_OBJECTS);
 }
 
 /* session:get_group_members(id [, admin]) -> array of group tables */
@@ -116,7 +116,7 @@ static int l_get_group_membership_requests(lua_State *L) {
   dg_session *s = dg_session_check(L, 1);
   dg_buf *path = dg_client_path(L, "/public/v1/groups/", 2);
   dg_buf_adds(path, "/requests");
-  return get_json(L, s, path, NULL, DG_EXPECT_ARRAY);
+  return get_json(L, s, path, NULL, DG_EXPECT_OBJECTS);
 }
 
 /* POST /public/v1/groups/requests/{id}/<verb>, the answer ignored; -> true. Not retried. */

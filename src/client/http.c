@@ -1214,10 +1214,26 @@ int dg_http_push_json(lua_State *L, dg_session *s, const dg_request *rq, dg_resp
   if (rq->expect == DG_EXPECT_ANY) return 0;
   const char *kind = json_kind(L);
   const char *want = rq->expect == DG_EXPECT_OBJECT ? "an object" : "an array";
-  if (strcmp(kind, want) == 0) return 0;
+  char what[96];
+  snprintf(what, sizeof what, "%s", kind);
+  int ok = strcmp(kind, want) == 0;
+  if (ok && rq->expect == DG_EXPECT_OBJECTS) { /* every item an object */
+    lua_Integer n = (lua_Integer)lua_rawlen(L, -1);
+    for (lua_Integer i = 1; ok && i <= n; i++) {
+      lua_rawgeti(L, -1, i);
+      const char *item = json_kind(L);
+      if (strcmp(item, "an object") != 0) {
+        snprintf(what, sizeof what, "an array holding %s (item %lld)", item, (long long)i);
+        ok = 0;
+      }
+      lua_pop(L, 1);
+    }
+  }
+  if (ok) return 0;
   lua_pop(L, 1);
-  snprintf(msg, sizeof msg, "the server's answer is %s where a JSON %s was expected%s%s%s", kind,
-           rq->expect == DG_EXPECT_OBJECT ? "object" : "array",
+  snprintf(msg, sizeof msg, "the server's answer is %s where a JSON %s was expected%s%s%s", what,
+           rq->expect == DG_EXPECT_OBJECT ? "object" :
+           rq->expect == DG_EXPECT_OBJECTS ? "array of objects" : "array",
            rsp->content_type[0] ? " (Content-Type '" : "", rsp->content_type,
            rsp->content_type[0] ? "')" : "");
   push_answer_error(L, s, rq, rsp, msg);

@@ -74,7 +74,8 @@ typedef struct dg_request {
 enum {
   DG_EXPECT_ANY = 0,   /* any JSON value, or an empty body (nil) */
   DG_EXPECT_OBJECT,    /* a JSON object: not an array, a scalar, null or an empty body */
-  DG_EXPECT_ARRAY      /* a JSON array */
+  DG_EXPECT_ARRAY,     /* a JSON array */
+  DG_EXPECT_OBJECTS    /* a JSON array whose items are all objects (a list of entities) */
 };
 
 /* A Content-Type is kept whole up to this size (multipart boundaries sit at its end);

@@ -89,10 +89,20 @@ describe("JSON of the wrong shape", function()
     for _, c in ipairs { { "{}", "an object" }, { "42", "a number" }, { "null", "null" }, { "", "an empty body" } } do
       answer("/public/v1/groups/lookup", c[1], "application/json")
       local err = fails("PROTOCOL", dg.lookup_groups, dg, "Chem")
-      assert.matches("is " .. c[2] .. " where a JSON array was expected", err.message, 1, true)
+      assert.matches("is " .. c[2] .. " where a JSON array of objects was expected", err.message, 1, true)
     end
     answer("/public/v1/files/", "42", "application/json")
     fails("PROTOCOL", dg.files.list, dg.files, "System:DemoFiles")
+    -- a list of groups must hold groups: [1,2,3] would make a raw Lua error in the facade
+    for _, call in ipairs {
+      function() return dg:lookup_groups("Chem") end,
+      function() return dg:list_groups() end,
+      function() return dg:get_group_members("some-id") end,
+    } do
+      answer("/public/v1/groups", "[1,2,3]", "application/json")
+      local err = fails("PROTOCOL", call)
+      assert.matches("an array holding a number (item 1) where a JSON array of objects", err.message, 1, true)
+    end
   end)
 end)
 
