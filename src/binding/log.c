@@ -224,7 +224,10 @@ static int key_less(const void *a, const void *b) {
 static void format_message(lua_State *L, line_buf *b) {
   int top = lua_gettop(L);
   size_t len;
-  const char *msg = luaL_tolstring(L, 2, &len);
+  luaL_tolstring(L, 2, &len);
+  /* keys go before any cut (write_line scrubs the rest): a cut key could not be matched */
+  dg_secrets_push_scrubbed(L, lua_tostring(L, -1), len, DG_SCRUB_KEYS_ONLY);
+  const char *msg = lua_tolstring(L, -1, &len);
   add_bytes(b, msg, len);
   if (lua_istable(L, 3)) {
     const char *names[MAX_FIELDS];
@@ -245,9 +248,11 @@ static void format_message(lua_State *L, line_buf *b) {
         continue;
       }
       lua_getfield(L, 3, names[i]);
-      const char *v = luaL_tolstring(L, -1, &len);
+      luaL_tolstring(L, -1, &len);
+      dg_secrets_push_scrubbed(L, lua_tostring(L, -1), len, DG_SCRUB_KEYS_ONLY);
+      const char *v = lua_tolstring(L, -1, &len);
       add_value(b, v, len);
-      lua_pop(L, 2);
+      lua_pop(L, 3);
     }
   }
   if (b->cut) add_str(b, "...");
