@@ -2,7 +2,7 @@
 -- should not give: a 200 that is not a table, JSON of the wrong shape, HTTP/0.9, a huge
 -- header, a compressed body that inflates without end, multi-line text. Each raises a
 -- clear PROTOCOL error (or keeps the message on one line) instead of a wrong result, a
--- raw Lua error or a misleading code (docs/safety.md, promises 21 and 22).
+-- raw Lua error or a misleading code (docs/safety.md, promises 22 and 23).
 local datagrok = require "datagrok"
 local emulator = require "emulator"
 local rawhttp = require "rawhttp"

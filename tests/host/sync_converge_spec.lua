@@ -1,7 +1,7 @@
 -- dg:sync_dir against the emulator: names that must never be mis-recorded, paths that
 -- change between file and folder, what a dry run predicts, runs in nested targets, and
 -- what the sync shows of the server's names and types (docs/safety.md, promises 2, 4,
--- 5, 6, 14, 18, 19, 20, 21 and 22).
+-- 5, 6, 14, 19, 20, 21, 22 and 23).
 local datagrok = require "datagrok"
 local Error = require "datagrok.error"
 local json = require "datagrok.json"
