@@ -570,13 +570,16 @@ static int replace_tracked_dir(sync_run *r, int dfd, const char *base, const cha
 }
 
 /*
-** A dry run's view of what the real run would replace for the file part name:
-** a tracked regular file where the name needs a folder (replace_tracked_file),
-** or a folder of tracked files where the file goes (replace_tracked_dir); they
-** are listed in r->replaced, and nothing is touched. Returns 0, or -1 when
-** memory ran out.
+** A dry run's view of what the real run would do about the file part name
+** beyond writing it: replace a tracked regular file where the name needs a
+** folder (replace_tracked_file), or a folder of tracked files where the file
+** goes (replace_tracked_dir); those are listed in r->replaced. When the real
+** run would fail the part instead (an untracked file or a symlink on the way,
+** a folder holding what the sync did not write), *why says so, as the real run
+** would. Nothing is touched. Returns 0, or -1 when memory ran out.
 */
-static int predict_replacements(sync_run *r, const char *name, size_t n) {
+static int predict_part(sync_run *r, const char *name, size_t n, const char **why) {
+  *why = NULL;
   if (r->root < 0) return 0;
   struct stat st;
   char *path = r->walk_path;
@@ -585,12 +588,14 @@ static int predict_replacements(sync_run *r, const char *name, size_t n) {
   for (size_t i = 0; i < n; i++) {
     if (path[i] != '/') continue;
     path[i] = '\0';
-    int is_file = fstatat(r->root, path, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode);
+    int found = fstatat(r->root, path, &st, AT_SYMLINK_NOFOLLOW) == 0;
     path[i] = '/';
-    if (is_file) {
-      if (dg_strmap_get(&r->meta, path, i) && !dg_strmap_set(&r->replaced, path, i, NULL)) return -1;
-      return 0; /* nothing below a file */
-    }
+    if (!found) return 0; /* made by the real run */
+    if (S_ISDIR(st.st_mode)) continue;
+    if (S_ISREG(st.st_mode) && dg_strmap_get(&r->meta, path, i))
+      return dg_strmap_set(&r->replaced, path, i, NULL) ? 0 : -1;
+    *why = "cannot create the file: a symlink or a file is in the way";
+    return 0;
   }
   if (fstatat(r->root, path, &st, AT_SYMLINK_NOFOLLOW) || !S_ISDIR(st.st_mode)) return 0;
   int sub = openat(r->root, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -600,6 +605,7 @@ static int predict_replacements(sync_run *r, const char *name, size_t n) {
   memcpy(path, name, n);
   path[n] = '\0';
   if (ok) (void)walk_tracked(r, sub, n, WALK_PREDICT, &extra, 0); /* a prediction: best effort */
+  else *why = "cannot rename into place: a folder holding files this sync did not write is in the way";
   close(sub);
   return 0;
 }
@@ -709,7 +715,12 @@ static int on_part_begin(void *ctx, const dg_multipart_part *part) {
     return 0;
   }
   if (r->dry_run) {
-    if (predict_replacements(r, r->cur_name, r->cur_len)) goto oom;
+    const char *fails;
+    if (predict_part(r, r->cur_name, r->cur_len, &fails)) goto oom;
+    if (fails) { /* the real run would fail it: listed as failed, its deletes postponed */
+      fail_name(r, r->cur_name, r->cur_len, fails);
+      return 0;
+    }
     r->kind = PART_COUNT;
     if (!dg_strmap_set(&r->written, r->cur_name, r->cur_len, NULL)) goto oom;
     return 0;
