@@ -633,6 +633,7 @@ static int checkpoint(sync_run *r) {
     }
     for (size_t i = 0; i < r->npending; i++) {
       pending_file *p = &r->pending[i];
+      if (!p->name) continue; /* renamed by an earlier pass that stopped (memory, max_delete) */
       const char *base;
       int dfd = open_parent(r, p->name, &base, 0);
       int rc = dfd < 0 ? -1 : renameat(dfd, p->tmp, dfd, base);
