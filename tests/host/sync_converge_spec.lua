@@ -119,6 +119,19 @@ describe("sync_dir", function()
       assert.same({}, dg:sync_dir(CONN, remote, dir).written)
     end)
 
+    it("replaces within max_delete only", function()
+      local remote, share, dir = fresh { ["old/a"] = "a", ["old/b"] = "b", ["old/c/d"] = "d", keep = "k" }
+      dg:sync_dir(CONN, remote, dir)
+      tree.rm(share .. "/old")
+      tree.write(share .. "/old", "a file now")
+      local before = tree.snapshot(dir, true)
+      local err = fails("UNSAFE_SYNC", function() dg:sync_dir(CONN, remote, dir, { max_delete = 2 }) end)
+      assert.matches("max_delete", err.message)
+      assert.same(before, tree.snapshot(dir, true))
+      assert.same({ "old/a", "old/b", "old/c/d" }, dg:sync_dir(CONN, remote, dir, { max_delete = 3 }).deleted)
+      assert.equal("a file now", tree.read(dir .. "/old"))
+    end)
+
     it("never touches an untracked file or folder in the way", function()
       local remote, share, dir = fresh { ["u/t.txt"] = "tracked", v = "tracked" }
       dg:sync_dir(CONN, remote, dir)
