@@ -10,7 +10,8 @@
 /* The length of the secret that starts at s (n bytes left), or 0. */
 static size_t secret_at(const char *s, size_t n, const char *const *secrets, size_t nsecrets) {
   for (size_t k = 0; k < nsecrets; k++) {
-    size_t len = secrets[k] ? strlen(secrets[k]) : 0;
+    if (!secrets[k] || secrets[k][0] != s[0]) continue; /* the common case, without a strlen */
+    size_t len = strlen(secrets[k]);
     if (len >= DG_SCRUB_MIN && len <= n && memcmp(s, secrets[k], len) == 0) return len;
   }
   return 0;
