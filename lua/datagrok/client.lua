@@ -227,6 +227,16 @@ local function gid(v)
   return v
 end
 
+--- The group dict `d` a call answered, checked: the session already refuses what is
+-- not a JSON object (PROTOCOL); an object without a string id is refused here too,
+-- as no Group can be made of it (it printed as Group<nil>, and saving it would create one).
+local function one_group(d, call)
+  if type(d) ~= "table" or type(d.id) ~= "string" or d.id == "" then
+    error(Error.new("PROTOCOL", ("the server's answer to %s is not a group: it has no id"):format(call)), 3)
+  end
+  return d
+end
+
 --- Groups from a list of wire dicts; `relations` as for group.group_from_dict.
 local function groups_of(self, list, relations)
   local out = {}
@@ -280,7 +290,7 @@ end
 
 --- dg:get_group(group_id) -> Group with members and memberships.
 function methods.get_group(self, id)
-  return group.group_from_dict(self, self._session:get_group(gid(id)), "all")
+  return group.group_from_dict(self, one_group(self._session:get_group(gid(id)), "get_group"), "all")
 end
 
 --- Whether two names are the same: exactly, or (case = false) without letter case.
@@ -395,7 +405,8 @@ end
 
 --- dg:get_current_user_group() -> Group (the caller's personal group).
 function methods.get_current_user_group(self)
-  return group.group_from_dict(self, self._session:get_current_user_group(), "all")
+  return group.group_from_dict(self, one_group(self._session:get_current_user_group(),
+    "get_current_user_group"), "all")
 end
 
 --- dg:save_group(group [, save_relations]) -> the saved Group. group: a Group, or a
@@ -419,8 +430,8 @@ function methods.save_group(self, g, ...)
         :format(c and "memberships" or "members", tostring(g.name or g.id))), 2)
     end
   end
-  return group.group_from_dict(self, self._session:save_group(g:to_dict(), o.save_relations == true),
-    "all")
+  return group.group_from_dict(self, one_group(self._session:save_group(g:to_dict(),
+    o.save_relations == true), "save_group"), "all")
 end
 
 --- dg:new_group{name=, friendly_name=, description=, personal=, hidden=} -> an unsaved

@@ -85,6 +85,14 @@ describe("JSON of the wrong shape", function()
     end
   end)
 
+  it("a group without an id is no group: PROTOCOL, not Group<nil>", function()
+    for _, body in ipairs { "{}", '{"name": "x"}', '{"id": 42}' } do
+      answer("/public/v1/groups/", body, "application/json")
+      local err = fails("PROTOCOL", dg.get_group, dg, "some-id")
+      assert.matches("get_group is not a group: it has no id", err.message, 1, true)
+    end
+  end)
+
   it("where an array is expected raises PROTOCOL naming what came", function()
     for _, c in ipairs { { "{}", "an object" }, { "42", "a number" }, { "null", "null" }, { "", "an empty body" } } do
       answer("/public/v1/groups/lookup", c[1], "application/json")
