@@ -16,6 +16,7 @@
 -- Exiting closes the Lua state first, so to-be-closed variables and clients close.
 local Error = require "datagrok.error"
 local log = require "datagrok.log"
+local core = require "datagrok.core"
 
 --- The name errors are reported under: the script's file name, else "datagrok".
 local function progname()
@@ -42,7 +43,7 @@ local function report(err, trace)
   end
   -- the same rule as the host's report of an unhandled error (Error.expected)
   if trace and not Error.expected(err) then out = out .. "\n" .. trace end
-  io.stderr:write(out, "\n")
+  io.stderr:write(core.scrub(out, true), "\n") -- no key, no terminal escape (src/base/scrub.c)
   io.stderr:flush()
   if log.file() then log.error("main", line, {exit = code}) end
   return code

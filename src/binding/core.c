@@ -100,10 +100,23 @@ static int l_holds_secret(lua_State *L) {
   return 1;
 }
 
+/*
+** core.scrub(text [, keep_lines]) -> text through the state's scrub (secrets.h):
+** keys as "***", control characters and invalid UTF-8 as \xNN; one line unless
+** keep_lines (then line breaks and tabs stay). For Lua code that prints what C
+** code did not make (datagrok.main's report of a plain Lua error).
+*/
+static int l_scrub(lua_State *L) {
+  size_t n;
+  const char *s = luaL_checklstring(L, 1, &n);
+  dg_secrets_push_scrubbed(L, s, n, lua_toboolean(L, 2) ? 0 : DG_SCRUB_ONELINE);
+  return 1;
+}
+
 int luaopen_datagrok_core(lua_State *L) {
   static const luaL_Reg funcs[] = {{"uuid4", l_uuid4}, {"isatty", l_isatty}, {"format_number", l_format_number},
                                    {"stat", l_stat}, {"monotonic", l_monotonic},
-                                   {"holds_secret", l_holds_secret},
+                                   {"holds_secret", l_holds_secret}, {"scrub", l_scrub},
                                    {NULL, NULL}};
   luaL_newlib(L, funcs);
   lua_pushstring(L, DATAGROK_VERSION);

@@ -81,6 +81,19 @@ describe("datagrok.main", function()
   end)
 end)
 
+-- docs/safety.md, promise 14: datagrok.main prints through the same scrub as everything else
+describe("datagrok.main's report", function()
+  it("shows a bug's message without a key a client used, nor a terminal escape", function()
+    local r = run([[local datagrok = require "datagrok"
+      pcall(datagrok.new, "Bearer Zq81kEyKeYmm", "http://127.0.0.1:9")
+      datagrok.main(function() error("echo Zq81kEyKeYmm \27]0;title\7 done") end)]])
+    assert.are.equal(1, r.code)
+    assert.is_nil(r.stderr:find("Zq81kEyKeYmm", 1, true), r.stderr)
+    assert.is_nil(r.stderr:find("\27", 1, true), r.stderr)
+    assert.truthy(r.stderr:find("echo *** \\x1b]0;title\\x07 done", 1, true), r.stderr)
+  end)
+end)
+
 describe("datagrok.cli from a script", function()
   local SCRIPT = [[local datagrok = require "datagrok"
     local cli = datagrok.cli{name = "tool", summary = "Test tool.",

@@ -53,6 +53,8 @@ function M.install()
   -- datagrok.core
   local core = {
     VERSION = "0.1.0",
+    scrub = function(s) return s end,
+    holds_secret = function() return false end,
     uuid4 = function()
       fake.uuids = fake.uuids + 1
       return M.uuid(fake.uuids)
