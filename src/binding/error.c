@@ -152,6 +152,10 @@ static int error_tostring(lua_State *L) {
     luaL_addchar(&b, ')');
   }
   luaL_pushresult(&b);
+  /* fields a script set itself (Error.new's table) did not pass the scrub: the line does */
+  size_t n;
+  const char *line = lua_tolstring(L, -1, &n);
+  dg_secrets_push_scrubbed(L, line, n, DG_SCRUB_ONELINE);
   return 1;
 }
 

@@ -84,6 +84,9 @@ describe("an echoed key", function()
     text, ok, err = traced(function() error(datagrok.Error.new("IO", "echo " .. key)) end)
     assert.is_false(ok)
     assert.are.equal("echo ***", err.message)
+    -- fields a script sets itself are shown through the scrub too
+    local e2 = datagrok.Error.new("IO", "x", { method = "GET", url = "http://h/?k=" .. key })
+    assert.is_nil(tostring(e2):find(key, 1, true), tostring(e2))
     text = traced(function() log.warn("test", "echo " .. key) end)
     assert.matches("echo ***", text, 1, true)
     -- a long log message is cut at 16 KiB: the key straddling the cut is gone first
