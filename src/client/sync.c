@@ -5,19 +5,25 @@
 **   1. open (creating) the target dir and flock it (LOCK_NB: a second run fails
 **      at once with LOCKED and touches nothing);
 **   2. read the metadata file (the Python client's {"rel/path": "eTag"}), drop
-**      keys whose files are gone, remove stray temporary files of earlier runs;
+**      keys whose files are gone (and names it would refuse), remove stray
+**      temporary files of earlier runs that are no longer running;
 **   3. POST the map; the multipart answer streams through the parser: each part
 **      to be written goes into a temporary file ".dgsync-<pid>-<n>.tmp" in its
 **      destination directory, reached from the target dir fd by openat with
-**      O_NOFOLLOW on every component (mkdirat for missing ones);
+**      O_NOFOLLOW on every component (mkdirat for missing ones; a tracked file
+**      where a folder must be is replaced: replace_tracked_file);
 **   4. checkpoints (every CHECKPOINT_FILES parts or CHECKPOINT_BYTES, when a part
 **      ends CHECKPOINT_SECONDS after the last checkpoint, and at the end): one
-**      syncfs for the batch's data, renameat of each temporary file into place,
-**      syncfs again for the renames, then the eTags go into the map and the
-**      metadata file is replaced atomically (temp, fsync, rename);
+**      syncfs for the batch's data, renameat of each temporary file into place
+**      (a folder of tracked files where the file goes is replaced first:
+**      replace_tracked_dir), syncfs again for the renames, then the eTags go
+**      into the map and the metadata file is replaced atomically (temp, fsync,
+**      rename);
 **   5. guards (empty remote, max_delete), then deletes, only when every part
 **      applied, only of tracked files, never through a symlink;
 **   6. the final metadata write and the report.
+** Every metadata key is a name this sync wrote, byte for byte: names that JSON
+** text could not carry exactly (not UTF-8) are refused like unsafe ones.
 ** All state lives in a "datagrok.SyncRun" userdata marked to-be-closed, so an
 ** error anywhere releases the lock and removes this run's temporary files.
 ** Parser and sink callbacks run inside libcurl: they touch C state only (the
