@@ -17,27 +17,15 @@
 -- ever saves a partial list.
 local core = require "datagrok.core"
 local json = require "datagrok.json"
+local wire = require "datagrok.wire"
 
 local null = json.null
 
 local M = {}
 
--- object -> the Client it is bound to (weak: objects do not keep clients alive)
-local bound = setmetatable({}, {__mode = "k"})
+local value, or_null, bound = wire.value, wire.or_null, wire.clients
 -- group -> {children = bool, parents = bool}: which relation lists are complete
 local loaded = setmetatable({}, {__mode = "k"})
-
---- JSON null and absent both read as nil.
-local function value(v)
-  if v == null then return nil end
-  return v
-end
-
---- nil becomes JSON null, so that a to_dict() table still has the key.
-local function or_null(v)
-  if v == nil then return null end
-  return v
-end
 
 local Group, GroupRelation, GroupMembershipRequest = {}, {}, {}
 local group_methods, relation_methods, request_methods = {}, {}, {}

@@ -12,23 +12,13 @@ local core = require "datagrok.core"
 local help = require "datagrok.help"
 local json = require "datagrok.json"
 local group = require "datagrok.group"
+local wire = require "datagrok.wire"
 
 local null = json.null
 
 local M = {}
 
--- object -> the Client it is bound to (weak), outside the object so pairs() shows data
-local bound = setmetatable({}, {__mode = "k"})
-
-local function value(v)
-  if v == null then return nil end
-  return v
-end
-
-local function or_null(v)
-  if v == nil then return null end
-  return v
-end
+local value, or_null, bound = wire.value, wire.or_null, wire.clients
 
 --- Secret: a table whose printed form hides the values (connection and credential
 -- parameters). JSON-encodes as an ordinary object.

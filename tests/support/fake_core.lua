@@ -25,7 +25,7 @@ M.OPERATIONS = {
 }
 
 -- Modules that must load again against fresh fakes.
-local FACADE = { "datagrok.client", "datagrok.group", "datagrok.client.core", "datagrok.core",
+local FACADE = { "datagrok.client", "datagrok.group", "datagrok.wire", "datagrok.client.core", "datagrok.core",
   "datagrok.json", "datagrok.error" }
 
 function M.uuid(n) return ("00000000-0000-4000-8000-%012d"):format(n) end
