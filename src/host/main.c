@@ -63,8 +63,13 @@ typedef struct {
   int exit_code;     /* set by pmain */
 } options;
 
+#ifndef DATAGROK_COMMIT
+#define DATAGROK_COMMIT "unknown"
+#endif
+
+/* "datagrok 0.1.0 (commit 449a4c7ab12c) -- Lua 5.4.4  Copyright ..." for -v and --version. */
 static void print_version(void) {
-  printf("%s %s -- %s\n", PROGNAME, DATAGROK_VERSION, LUA_COPYRIGHT);
+  printf("%s %s (commit %s) -- %s\n", PROGNAME, DATAGROK_VERSION, DATAGROK_COMMIT, LUA_COPYRIGHT);
   fflush(stdout);
 }
 

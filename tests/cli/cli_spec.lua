@@ -125,7 +125,7 @@ describe("datagrok command line", function()
   it("prints the version with -v", function()
     local r = proc.run({"-v"})
     assert.are.equal(0, r.code)
-    assert.matches("^datagrok %d+%.%d+%.%d+ %-%- Lua 5%.4", r.stdout)
+    assert.matches("^datagrok %d+%.%d+%.%d+ %(commit [%w]+%) %-%- Lua 5%.4", r.stdout)
   end)
 
   it("puts the script's directory first in package.path, with no relative entries", function()
