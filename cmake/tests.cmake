@@ -27,3 +27,9 @@ foreach(level unit host cli)
                          TIMEOUT 300)
   endforeach()
 endforeach()
+
+# The Debian package: built with cpack from this build tree, checked with dpkg-deb,
+# unpacked into a scratch root and run (tests/package/run prints TAP).
+add_test(NAME package.deb COMMAND ${CMAKE_SOURCE_DIR}/tests/package/run ${CMAKE_BINARY_DIR}
+         WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+set_tests_properties(package.deb PROPERTIES LABELS package TIMEOUT 300)
