@@ -60,5 +60,14 @@ set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)          # datagrok_<version>_<arch>.deb
 set(CPACK_DEBIAN_PACKAGE_SECTION utils)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)          # Depends from the libraries it links
+# ... and from those it opens on first use (libcurl, libmicrohttpd): see the probe
+add_executable(dg_shlibdeps_probe ${CMAKE_SOURCE_DIR}/cmake/shlibdeps_probe.c)
+target_include_directories(dg_shlibdeps_probe PRIVATE ${SRC}/client ${SRC}/emulator)
+target_link_libraries(dg_shlibdeps_probe PRIVATE PkgConfig::CURL PkgConfig::MHD PkgConfig::CRYPTO)
+target_link_options(dg_shlibdeps_probe PRIVATE -Wl,--no-as-needed)
+set(DG_PROBE ${CMAKE_BINARY_DIR}/dg_shlibdeps_probe)
+configure_file(${CMAKE_SOURCE_DIR}/cmake/cpack_project.cmake.in
+               ${CMAKE_BINARY_DIR}/cpack_project.cmake @ONLY)
+set(CPACK_PROJECT_CONFIG_FILE ${CMAKE_BINARY_DIR}/cpack_project.cmake)
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "bash-completion, man-db")
 include(CPack)

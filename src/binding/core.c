@@ -6,10 +6,10 @@
 #include "core.h"
 #include "clock.h"
 #include "numfmt.h"
+#include "random.h"
 #include "secrets.h"
 
 #include <lauxlib.h>
-#include <openssl/rand.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -18,7 +18,7 @@
 
 int dg_uuid4(char out[37]) {
   unsigned char b[16];
-  if (RAND_bytes(b, sizeof b) != 1) return -1;
+  if (dg_random_bytes(b, sizeof b) != 0) return -1;
   b[6] = (unsigned char)((b[6] & 0x0F) | 0x40); /* version 4 */
   b[8] = (unsigned char)((b[8] & 0x3F) | 0x80); /* RFC 4122 variant */
   snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
@@ -27,7 +27,7 @@ int dg_uuid4(char out[37]) {
   return 0;
 }
 
-/* core.uuid4() -> "xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx" (OpenSSL's CSPRNG) */
+/* core.uuid4() -> "xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx" (the kernel's CSPRNG) */
 static int l_uuid4(lua_State *L) {
   char s[37];
   if (dg_uuid4(s)) return luaL_error(L, "no randomness available for a UUID");

@@ -12,6 +12,8 @@
 #include "http.h"
 #include "progress.h"
 #include "clock.h"
+#include "curl_lazy.h"
+#include "random.h"
 #include "userdata.h"
 #include "error.h"
 #include "json.h"
@@ -25,7 +27,6 @@
 #include <errno.h>
 #include <lauxlib.h>
 #include <netinet/in.h>
-#include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -307,6 +308,9 @@ int dg_session_new(lua_State *L, const dg_session_options *o) {
   dg_session_push_metatable(L);
   lua_setmetatable(L, -2);
 
+  char why_load[512]; /* the first session opens libcurl (curl_lazy.h) */
+  if (dg_curl_load(why_load, sizeof why_load) != 0)
+    return open_failed(L, s, "CONFIG", "%s", why_load);
   dg_session_note_key(L, o->authorization && *o->authorization ? o->authorization : NULL);
   if (!o->base_url || !*o->base_url) return open_failed(L, s, "CONFIG", "no server URL given%s", "");
   if (!(s->base_url = strdup(o->base_url))) return open_failed(L, s, "OUT_OF_MEMORY", "out of memory%s", "");
@@ -337,7 +341,7 @@ int dg_session_new(lua_State *L, const dg_session_options *o) {
   s->max_backoff = o->max_backoff > 0 ? o->max_backoff : DEFAULT_MAX_BACKOFF;
   s->retries = o->retries >= 0 ? o->retries : DEFAULT_RETRIES;
   s->progress = !o->no_progress;
-  if (RAND_bytes((unsigned char *)&s->rng, sizeof s->rng) != 1 || s->rng == 0)
+  if (dg_random_bytes(&s->rng, sizeof s->rng) != 0 || s->rng == 0)
     s->rng = (unsigned long long)time(NULL) * 2654435761ULL + 1;
   if (!(s->curl = curl_easy_init()))
     return open_failed(L, s, "CONFIG", "cannot create an HTTP handle%s", "");

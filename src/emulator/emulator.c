@@ -30,6 +30,8 @@
 #include "core.h"
 #include "embedded.h"
 #include "log.h"
+#include "crypto_lazy.h"
+#include "mhd_lazy.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -1199,6 +1201,8 @@ static int start_threads(dg_emulator *e, int lfd, char *err, size_t errlen) {
 }
 
 dg_emulator *dg_emulator_start(const dg_emulator_opts *o, char *err, size_t errlen) {
+  /* the first emulator opens libmicrohttpd and libcrypto (its session tokens) */
+  if (dg_mhd_load(err, errlen) != 0 || dg_crypto_load(err, errlen) != 0) return NULL;
   dg_emulator *e = calloc(1, sizeof *e);
   if (!e) {
     snprintf(err, errlen, "out of memory");
