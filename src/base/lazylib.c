@@ -19,7 +19,7 @@ int dg_lazylib_load(dg_lazylib *lib, char *err, size_t errlen) {
   if (dg_lazylib_loaded(lib)) return 0;
   int rc = 0;
   pthread_mutex_lock(&load_lock);
-  if (!lib->loaded) {
+  if (!__atomic_load_n(&lib->loaded, __ATOMIC_RELAXED)) { /* set under this lock only */
     void *h = dlopen(lib->soname, RTLD_NOW | RTLD_LOCAL);
     if (!h) {
       const char *why = dlerror();

@@ -286,15 +286,24 @@ static int write_file(void *ctx, const char *data, size_t n) {
 }
 
 /*
-** df:to_csv([path]) -> the CSV text, or true after writing path (through a
-** temporary file and a rename). Raises IO when the file cannot be written.
+** df:to_csv([path [, opts]]) -> the CSV text, or true after writing path (through
+** a temporary file and a rename). Raises IO when the file cannot be written.
+** opts.threads caps the formatting threads (1: serial; for tests and measurements).
 */
 static int df_to_csv(lua_State *L) {
   dg_frame *f = dg_dataframe_check(L, 1);
+  int threads = -1;
+  if (!lua_isnoneornil(L, 3)) {
+    luaL_checktype(L, 3, LUA_TTABLE);
+    lua_getfield(L, 3, "threads");
+    lua_Integer t = luaL_optinteger(L, -1, -1);
+    threads = t > 64 ? 64 : (int)t;
+    lua_pop(L, 1);
+  }
   if (lua_isnoneornil(L, 2)) {
     luaL_Buffer b;
     luaL_buffinit(L, &b);
-    if (dg_csv_write(f, add_to_luabuf, &b) < 0) return dg_error_oom(L);
+    if (dg_csv_write_threads(f, add_to_luabuf, &b, threads) < 0) return dg_error_oom(L);
     luaL_pushresult(&b);
     return 1;
   }
@@ -302,7 +311,7 @@ static int df_to_csv(lua_State *L) {
   dg_atomic_file *a = dg_atomic_newud(L);
   char err[512];
   if (dg_atomic_open(a, path, err, sizeof err) < 0) return dg_error_raise(L, "IO", "%s", err);
-  if (dg_csv_write(f, write_file, a->fp) < 0) {
+  if (dg_csv_write_threads(f, write_file, a->fp, threads) < 0) {
     snprintf(err, sizeof err, "cannot write %s: %s", path, strerror(errno));
     dg_atomic_abort(a);
     return dg_error_raise(L, "IO", "%s", err);
@@ -724,21 +733,39 @@ int dg_csv_push_result(lua_State *L, dg_csv *p, const char *what) {
 }
 
 /*
-** DataFrame.from_csv(text [, chunk_size]) -> DataFrame; raises datagrok.Error
-** CSV (fields line, column). chunk_size feeds the parser that many bytes at a
-** time, as a download does (for tests; default: all at once).
+** DataFrame.from_csv(text [, chunk_size [, parallel]]) -> DataFrame; raises
+** datagrok.Error CSV (fields line, column). chunk_size feeds the parser that many
+** bytes at a time, as a download does (default: all at once). parallel =
+** {threads = n, block_size = bytes} sets dg_csv_set_parallel (threads = 1: serial);
+** on success parallel.parts is set to the number of parts parsed in parallel.
+** Both are for tests and measurements.
 */
 static int df_from_csv(lua_State *L) {
   size_t n;
   const char *text = luaL_checklstring(L, 1, &n);
   lua_Integer chunk = luaL_optinteger(L, 2, (lua_Integer)(n ? n : 1));
   luaL_argcheck(L, chunk > 0, 2, "chunk size must be positive");
+  lua_Integer threads = -1, block = 0;
+  if (!lua_isnoneornil(L, 3)) {
+    luaL_checktype(L, 3, LUA_TTABLE);
+    lua_getfield(L, 3, "threads");
+    threads = luaL_optinteger(L, -1, -1);
+    lua_getfield(L, 3, "block_size");
+    block = luaL_optinteger(L, -1, 0);
+    lua_pop(L, 2);
+    luaL_argcheck(L, block >= 0, 3, "block_size must not be negative");
+  }
   dg_csv *p = dg_csv_newud(L);
+  dg_csv_set_parallel(p, (int)(threads > 64 ? 64 : threads), (size_t)block);
   for (size_t off = 0; off < n; off += (size_t)chunk) {
     size_t k = n - off < (size_t)chunk ? n - off : (size_t)chunk;
     if (dg_csv_feed(p, text + off, k) < 0) break;
   }
   if (dg_csv_push_result(L, p, "CSV text") < 0) return lua_error(L);
+  if (lua_istable(L, 3)) {
+    lua_pushinteger(L, (lua_Integer)dg_csv_parts(p));
+    lua_setfield(L, 3, "parts");
+  }
   return 1;
 }
 

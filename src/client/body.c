@@ -68,12 +68,14 @@ typedef struct {
 
 static int source_gc(lua_State *L) {
   source_ud *s = luaL_checkudata(L, 1, SOURCE_MT);
+  dg_csv_writer_free(&s->w); /* its formatting threads, when the frame was large */
   dg_buf_free(&s->pending);
   return 0;
 }
 
 static int source_rewind(void *ctx) {
   source_ud *s = ctx;
+  dg_csv_writer_free(&s->w);
   dg_csv_writer_init(&s->w, s->w.f);
   dg_buf_reset(&s->pending);
   s->pos = 0;

@@ -9,9 +9,11 @@
 ** allocation, no Lua value.
 */
 #include "csv.h"
+#include "csv_parts.h"
 #include "numfmt.h"
 #include "strmap.h"
 #include "buf.h"
+#include "taskpool.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -21,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
@@ -48,8 +51,15 @@ struct dg_csv {
   dg_frame *frame;       /* after dg_csv_finish */
   int failed;
   char err[256];
-  size_t err_line, err_col;
+  char err_what[160];    /* the error without its place (a part's error is re-placed) */
+  size_t err_line, err_col, err_field;
   dg_buf scratch;        /* NUL-terminated copy of a number for strtod */
+  /* parallel parsing (csv_parts.h): settings kept across dg_csv_reset */
+  int threads;           /* at most this many parsing threads; <= 1: serial only */
+  size_t block;          /* bytes per part, and the input parsed serially before parts */
+  int engage;            /* enough input parsed serially: split from the next row on */
+  dg_csvpar *par;        /* the splitter and its threads once engaged, else NULL */
+  size_t parts;          /* parts joined so far */
 };
 
 /* ---- errors ------------------------------------------------------------- */
@@ -58,10 +68,10 @@ static int fail_at(dg_csv *p, size_t line, size_t col, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
 static int fail_at(dg_csv *p, size_t line, size_t col, const char *fmt, ...) {
-  char what[160];
+  char *what = p->err_what;
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(what, sizeof what, fmt, ap);
+  vsnprintf(what, sizeof p->err_what, fmt, ap);
   va_end(ap);
   if (line)
     snprintf(p->err, sizeof p->err, "%s at line %zu, column %zu (field %zu)", what, line, col,
@@ -70,6 +80,7 @@ static int fail_at(dg_csv *p, size_t line, size_t col, const char *fmt, ...) {
     snprintf(p->err, sizeof p->err, "%s", what);
   p->err_line = line;
   p->err_col = col;
+  p->err_field = p->field_index;
   p->failed = 1;
   return -1;
 }
@@ -88,6 +99,7 @@ void dg_csv_error_at(const dg_csv *p, size_t *line, size_t *column) {
 /* ---- life cycle --------------------------------------------------------- */
 
 static void release(dg_csv *p) {
+  dg_csvpar_free(p->par); /* first: its threads may still be parsing parts */
   for (size_t i = 0; i < p->nnames; i++) free(p->names[i]);
   free(p->names);
   for (size_t i = 0; i < p->ncols; i++) dg_colbuild_free(p->cols[i]);
@@ -98,17 +110,45 @@ static void release(dg_csv *p) {
 }
 
 static void init(dg_csv *p) {
+  int threads = p->threads;
+  size_t block = p->block;
   memset(p, 0, sizeof *p);
   p->line = 1;
   p->field_line = 1;
+  p->threads = threads;
+  p->block = block;
   dg_buf_init(&p->field);
   dg_buf_init(&p->scratch);
 }
 
+/* The processors this process may use, capped: the default number of threads. */
+static int default_threads(void) {
+  static int n; /* 0 until computed; a race computes the same value twice */
+  int v = __atomic_load_n(&n, __ATOMIC_RELAXED);
+  if (v == 0) {
+    long k = sysconf(_SC_NPROCESSORS_ONLN);
+    v = k < 1 ? 1 : k > DG_CSV_MAX_THREADS ? DG_CSV_MAX_THREADS : (int)k;
+    __atomic_store_n(&n, v, __ATOMIC_RELAXED);
+  }
+  return v;
+}
+
 dg_csv *dg_csv_new(void) {
   dg_csv *p = malloc(sizeof *p);
-  if (p) init(p);
+  if (p) {
+    p->threads = default_threads();
+    p->block = DG_CSV_DEFAULT_BLOCK;
+    init(p);
+  }
   return p;
+}
+
+size_t dg_csv_parts(const dg_csv *p) { return p->parts; }
+
+void dg_csv_set_parallel(dg_csv *p, int threads, size_t block) {
+  p->threads = threads < 0 ? default_threads() : threads;
+  if (p->threads > DG_CSV_MAX_THREADS) p->threads = DG_CSV_MAX_THREADS;
+  p->block = block ? block : DG_CSV_DEFAULT_BLOCK;
 }
 
 void dg_csv_free(dg_csv *p) {
@@ -532,7 +572,7 @@ static size_t scan_unquoted(const char *data, size_t i, size_t n) {
 }
 static const char utf8_bom[3] = {'\xEF', '\xBB', '\xBF'};
 
-int dg_csv_feed(dg_csv *p, const char *data, size_t n) {
+static int feed_serial(dg_csv *p, const char *data, size_t n) {
   if (p->failed) return -1;
   if (p->frame) return fail_at(p, 0, 0, "CSV input after its end");
   /* a UTF-8 BOM at the very start, possibly split across chunks */
@@ -540,7 +580,7 @@ int dg_csv_feed(dg_csv *p, const char *data, size_t n) {
     if (data[0] != utf8_bom[p->bom]) {
       size_t k = p->bom; /* a partial BOM was data after all: replay it */
       p->bom = SIZE_MAX;
-      if (k && dg_csv_feed(p, utf8_bom, k) < 0) return -1;
+      if (k && feed_serial(p, utf8_bom, k) < 0) return -1;
       break;
     }
     p->bom++;
@@ -675,19 +715,122 @@ int dg_csv_feed(dg_csv *p, const char *data, size_t n) {
   return 0;
 }
 
-int dg_csv_finish(dg_csv *p) {
-  if (p->failed) return -1;
-  if (p->frame) return 0;
-  if (p->bom > 0 && p->bom < 3) { /* input shorter than a BOM */
-    size_t k = p->bom;
-    p->bom = SIZE_MAX;
-    if (dg_csv_feed(p, utf8_bom, k) < 0) return -1;
+/*
+** The offset just past the first row end of data[0..n) given the parser's state
+** (0 when it stands at the start of a row), or SIZE_MAX when data ends inside the
+** row. A row ends at a LF outside quotes; inside a quoted field (S_Q) every '"'
+** toggles, as opening, doubled and closing quotes do in valid input.
+*/
+static size_t first_row_end(const dg_csv *p, const char *data, size_t n) {
+  if (p->state == S_START && !p->row_started) return 0;
+  int inq = p->state == S_Q;
+  for (size_t i = 0; i < n; i++) {
+    if (data[i] == '"') inq = !inq;
+    else if (data[i] == '\n' && !inq) return i + 1;
   }
+  return SIZE_MAX;
+}
+
+int dg_csv_feed(dg_csv *p, const char *data, size_t n) {
+  if (p->failed) return -1;
+  if (p->par) return dg_csvpar_feed(p->par, data, n);
+  int may_split = p->threads > 1 && !p->frame;
+  while (n > 0) {
+    if (p->engage) {
+      /* finish the current row serially, then hand whole rows to the parts */
+      size_t b = first_row_end(p, data, n);
+      if (b == SIZE_MAX) return feed_serial(p, data, n);
+      if (b && feed_serial(p, data, b) < 0) return -1;
+      p->engage = 0;
+      if ((p->par = dg_csvpar_new(p, p->ncols, p->threads, p->block)) != NULL)
+        return dg_csvpar_feed(p->par, data + b, n - b);
+      return feed_serial(p, data + b, n - b); /* no threads: carry on serially */
+    }
+    /* serially up to `block` bytes and the header (a feed may hold the whole input),
+       then split */
+    size_t k = n;
+    if (may_split && !p->header_done) {
+      const char *lf = memchr(data, '\n', n);
+      if (lf) k = (size_t)(lf - data) + 1;
+    } else if (may_split && p->base < p->block && p->block - p->base < k) {
+      k = p->block - p->base;
+    }
+    if (feed_serial(p, data, k) < 0) return -1;
+    data += k;
+    n -= k;
+    if (may_split && p->header_done && p->base >= p->block) p->engage = 1;
+  }
+  return 0;
+}
+
+/* The end of the input for the rows: an unfinished last row ends, an open quote fails. */
+static int finish_rows(dg_csv *p) {
   if (p->state == S_Q)
     return fail_at(p, p->field_line, p->field_col, "unterminated quoted field");
   if ((p->state == S_START && p->row_started) || p->state == S_UNQ || p->state == S_QQ) {
     if (end_row(p, p->field.data ? p->field.data : "", p->field.len) < 0) return -1;
   }
+  return 0;
+}
+
+dg_csv *dg_csv_rows_new(size_t ncols) {
+  dg_csv *p = calloc(1, sizeof *p);
+  if (!p) return NULL;
+  init(p); /* threads 0: a part never splits again */
+  p->bom = SIZE_MAX;
+  p->header_done = 1;
+  p->cols = calloc(ncols ? ncols : 1, sizeof *p->cols);
+  if (!p->cols) {
+    dg_csv_free(p);
+    return NULL;
+  }
+  for (size_t i = 0; i < ncols; i++) {
+    if (!(p->cols[i] = dg_colbuild_new())) {
+      dg_csv_free(p);
+      return NULL;
+    }
+    p->ncols++;
+  }
+  return p;
+}
+
+int dg_csv_rows_parse(dg_csv *part, const char *data, size_t n, int last) {
+  if (feed_serial(part, data, n) < 0) return -1;
+  return last ? finish_rows(part) : 0;
+}
+
+int dg_csv_rows_join(dg_csv *p, dg_csv *part) {
+  if (p->failed) return -1;
+  if (!part) return fail_oom(p);
+  if (part->failed) {
+    if (part->err_line == 0) return fail_at(p, 0, 0, "%s", part->err_what);
+    p->field_index = part->err_field;
+    return fail_at(p, p->line + part->err_line - 1, part->err_col, "%s", part->err_what);
+  }
+  for (size_t i = 0; i < p->ncols; i++)
+    if (dg_colbuild_append(p->cols[i], part->cols[i]) < 0) return fail_oom(p);
+  p->nrows += part->nrows;
+  p->line += part->line - 1;
+  p->parts++;
+  return 0;
+}
+
+int dg_csv_finish(dg_csv *p) {
+  if (p->failed) return -1;
+  if (p->frame) return 0;
+  if (p->par) {
+    int rc = dg_csvpar_finish(p->par); /* the last part, then every part joined in order */
+    dg_csvpar_free(p->par);
+    p->par = NULL;
+    if (rc < 0 || p->failed) return -1;
+  }
+  p->engage = 0;
+  if (p->bom > 0 && p->bom < 3) { /* input shorter than a BOM */
+    size_t k = p->bom;
+    p->bom = SIZE_MAX;
+    if (feed_serial(p, utf8_bom, k) < 0) return -1;
+  }
+  if (finish_rows(p) < 0) return -1;
   if (!p->header_done && p->nnames == 0 && finish_header(p) < 0) return -1;
   dg_frame *f = dg_frame_new(p->ncols);
   if (!f) return fail_oom(p);
@@ -755,31 +898,14 @@ static size_t put_cell(char *at, const dg_column *c, size_t r, int single) {
   }
 }
 
-void dg_csv_writer_init(dg_csv_writer *w, const dg_frame *f) {
-  memset(w, 0, sizeof *w);
-  w->f = f;
-}
-
-int dg_csv_writer_next(dg_csv_writer *w, dg_buf *out) {
-  const dg_frame *f = w->f;
+/* Formats rows [w->row, to) at most, stopping once `limit` bytes were added. */
+static int format_rows(const dg_frame *f, size_t *row, size_t to, size_t limit, dg_buf *out) {
   int single = f->ncols == 1;
-  if (!w->header_done) {
-    for (size_t j = 0; j < f->ncols; j++) {
-      if (j) dg_buf_addc(out, ',');
-      const char *name = f->cols[j].name ? f->cols[j].name : "";
-      if (single && !*name) dg_buf_add(out, "\"\"", 2);
-      else add_field(out, name, strlen(name));
-    }
-    dg_buf_addc(out, '\n');
-    w->header_done = 1;
-    return out->failed ? -1 : 1;
-  }
-  if (w->row >= f->nrows) return 0;
   size_t start = out->len;
   /* numbers and bools are formatted straight into room reserved per cell (a
      separator + CELL_MAX); strings go through add_field */
-  while (w->row < f->nrows && out->len - start < 65536) {
-    size_t r = w->row;
+  while (*row < to && out->len - start < limit) {
+    size_t r = *row;
     for (size_t j = 0; j < f->ncols; j++) {
       const dg_column *c = &f->cols[j];
       char *at = dg_buf_reserve(out, CELL_MAX + 2);
@@ -798,16 +924,133 @@ int dg_csv_writer_next(dg_csv_writer *w, dg_buf *out) {
       else add_field(out, s, len);
     }
     dg_buf_addc(out, '\n');
-    w->row++;
+    (*row)++;
   }
-  return out->failed ? -1 : 1;
+  return out->failed ? -1 : 0;
 }
 
-int dg_csv_write(const dg_frame *f, dg_csv_out fn, void *ctx) {
+#define BATCH_BYTES 65536
+#define PAR_MIN_ROWS 4096    /* smaller frames are formatted serially */
+#define PAR_BATCH_BYTES (256 * 1024)
+
+/* Batches formatted ahead: bufs[next..nready) are ready, in row order. */
+struct dg_csv_wpar {
+  dg_taskpool *pool;
+  const dg_frame *f;
+  size_t rows_per_batch;
+  size_t nready, next;
+  size_t from[DG_CSV_MAX_THREADS], to[DG_CSV_MAX_THREADS];
+  int failed[DG_CSV_MAX_THREADS];
+  dg_buf bufs[DG_CSV_MAX_THREADS];
+  int nthreads;
+};
+
+static void format_batch(void *arg, size_t i) {
+  dg_csv_wpar *wp = arg;
+  size_t row = wp->from[i];
+  dg_buf_reset(&wp->bufs[i]);
+  wp->failed[i] = format_rows(wp->f, &row, wp->to[i], SIZE_MAX, &wp->bufs[i]) < 0;
+}
+
+void dg_csv_writer_init(dg_csv_writer *w, const dg_frame *f) {
+  memset(w, 0, sizeof *w);
+  w->f = f;
+  w->threads = default_threads();
+}
+
+void dg_csv_writer_free(dg_csv_writer *w) {
+  dg_csv_wpar *wp = w->par;
+  if (wp) {
+    dg_taskpool_free(wp->pool);
+    for (int i = 0; i < DG_CSV_MAX_THREADS; i++) dg_buf_free(&wp->bufs[i]);
+    free(wp);
+  }
+  int threads = w->threads;
+  const dg_frame *f = w->f;
+  memset(w, 0, sizeof *w);
+  w->f = f;
+  w->threads = threads;
+}
+
+/* Hands out the next ready batch: swapped into an empty out, else appended. */
+static int hand_out(dg_csv_wpar *wp, dg_buf *out) {
+  dg_buf *b = &wp->bufs[wp->next++];
+  if (out->len == 0) {
+    dg_buf t = *out;
+    *out = *b;
+    *b = t;
+    dg_buf_reset(b);
+    return 1;
+  }
+  return dg_buf_add(out, b->data, b->len) < 0 ? -1 : 1;
+}
+
+/* Starts formatting in parallel, sizing batches from the rows already written. */
+static void start_parallel(dg_csv_writer *w, size_t bytes_per_row) {
+  int n = w->threads > DG_CSV_MAX_THREADS ? DG_CSV_MAX_THREADS : w->threads;
+  dg_csv_wpar *wp = calloc(1, sizeof *wp);
+  if (!wp) return;
+  if (!(wp->pool = dg_taskpool_new(n))) {
+    free(wp);
+    return; /* no threads: carry on serially */
+  }
+  for (int i = 0; i < DG_CSV_MAX_THREADS; i++) dg_buf_init(&wp->bufs[i]);
+  wp->f = w->f;
+  wp->nthreads = n;
+  wp->rows_per_batch = PAR_BATCH_BYTES / (bytes_per_row ? bytes_per_row : 1) + 1;
+  w->par = wp;
+}
+
+int dg_csv_writer_next(dg_csv_writer *w, dg_buf *out) {
+  const dg_frame *f = w->f;
+  int single = f->ncols == 1;
+  if (!w->header_done) {
+    for (size_t j = 0; j < f->ncols; j++) {
+      if (j) dg_buf_addc(out, ',');
+      const char *name = f->cols[j].name ? f->cols[j].name : "";
+      if (single && !*name) dg_buf_add(out, "\"\"", 2);
+      else add_field(out, name, strlen(name));
+    }
+    dg_buf_addc(out, '\n');
+    w->header_done = 1;
+    return out->failed ? -1 : 1;
+  }
+  dg_csv_wpar *wp = w->par;
+  if (wp && wp->next < wp->nready) return hand_out(wp, out);
+  if (w->row >= f->nrows) {
+    dg_csv_writer_free(w); /* done: no thread outlives the last call */
+    w->header_done = 1;
+    w->row = f->nrows;
+    return 0;
+  }
+  if (wp) {
+    /* the next batches, one per thread, formatted at once */
+    size_t k = 0;
+    for (; k < (size_t)wp->nthreads && w->row < f->nrows; k++) {
+      wp->from[k] = w->row;
+      w->row = f->nrows - w->row > wp->rows_per_batch ? w->row + wp->rows_per_batch : f->nrows;
+      wp->to[k] = w->row;
+    }
+    dg_taskpool_run(wp->pool, format_batch, wp, k);
+    for (size_t i = 0; i < k; i++)
+      if (wp->failed[i]) return -1;
+    wp->nready = k;
+    wp->next = 0;
+    return hand_out(wp, out);
+  }
+  size_t before = out->len, first = w->row;
+  if (format_rows(f, &w->row, f->nrows, BATCH_BYTES, out) < 0) return -1;
+  if (w->threads > 1 && first == 0 && f->nrows >= PAR_MIN_ROWS && w->row < f->nrows)
+    start_parallel(w, (out->len - before) / (w->row - first));
+  return 1;
+}
+
+int dg_csv_write_threads(const dg_frame *f, dg_csv_out fn, void *ctx, int threads) {
   dg_csv_writer w;
   dg_buf out;
   dg_buf_init(&out);
   dg_csv_writer_init(&w, f);
+  if (threads >= 0) w.threads = threads;
   int rc;
   while ((rc = dg_csv_writer_next(&w, &out)) == 1) {
     if (fn(ctx, out.data, out.len) < 0) {
@@ -816,6 +1059,11 @@ int dg_csv_write(const dg_frame *f, dg_csv_out fn, void *ctx) {
     }
     dg_buf_reset(&out);
   }
+  dg_csv_writer_free(&w);
   dg_buf_free(&out);
   return rc;
+}
+
+int dg_csv_write(const dg_frame *f, dg_csv_out fn, void *ctx) {
+  return dg_csv_write_threads(f, fn, ctx, -1);
 }

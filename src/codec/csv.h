@@ -63,23 +63,51 @@ const char *dg_csv_error(const dg_csv *p);
 /* Line and column of the error (1-based), 0 for an error without a place (OOM). */
 void dg_csv_error_at(const dg_csv *p, size_t *line, size_t *column);
 
+/*
+** Parallel parsing. A parser that has read `block` bytes (1 MiB by default) of a
+** larger input splits the rest at row ends (a LF outside quotes) into parts of about
+** `block` bytes, parses them on up to `threads` threads (by default the processors
+** online, at most 8) and joins their columns in order with the same type widening
+** (dg_colbuild_append): the frame, an error and its line and column are those the
+** serial parser gives. Smaller inputs, and threads <= 1, stay serial. Call before
+** the first feed; the setting survives dg_csv_reset. threads < 0: the default;
+** block 0: the default. Memory stays bounded: the feeding thread waits while
+** 2 x threads + 2 parts are unjoined.
+*/
+void dg_csv_set_parallel(dg_csv *p, int threads, size_t block);
+/* How many parts were parsed in parallel and joined (0: the input was parsed serially). */
+size_t dg_csv_parts(const dg_csv *p);
+
 /* Where the writer's output goes: return 0, or -1 to stop (the writer returns -1). */
 typedef int (*dg_csv_out)(void *ctx, const char *data, size_t n);
 
 /*
 ** Incremental writer: each dg_csv_writer_next call appends the header or a
 ** batch of rows (about 64 KiB) to out and returns 1, or returns 0 at the end.
+** A large frame (4096 rows or more) is formatted on every processor: a call that
+** finds no formatted batch left formats the next few batches of rows at once, one
+** per thread, and returns them in order over the following calls; the bytes are
+** the serial writer's. Threads run only inside dg_csv_writer_next, so the frame
+** only has to stay alive and unchanged during the calls. dg_csv_writer_free
+** releases the threads and batches (and returns the writer to its initial state).
 */
+typedef struct dg_csv_wpar dg_csv_wpar;
 typedef struct dg_csv_writer {
   const dg_frame *f;
-  size_t row;        /* next row to write */
+  size_t row;        /* next row to format */
   int header_done;
+  int threads;       /* formatting threads (<= 1: serial); set by init, may be changed */
+  dg_csv_wpar *par;  /* batches formatted ahead, NULL while serial */
 } dg_csv_writer;
 
 void dg_csv_writer_init(dg_csv_writer *w, const dg_frame *f);
 /* Returns 1 (bytes appended), 0 (done) or -1 (out of memory). */
 int dg_csv_writer_next(dg_csv_writer *w, dg_buf *out);
-/* Writes the whole frame through fn. Returns 0, -1 when fn stopped or memory ran out. */
+/* Frees what the writer holds (threads, batches); it may then be initialised again. */
+void dg_csv_writer_free(dg_csv_writer *w);
+/* Writes the whole frame through fn. Returns 0, -1 when fn stopped or memory ran out.
+   threads: as dg_csv_writer.threads, < 0 for the default (the processors online). */
 int dg_csv_write(const dg_frame *f, dg_csv_out fn, void *ctx);
+int dg_csv_write_threads(const dg_frame *f, dg_csv_out fn, void *ctx, int threads);
 
 #endif

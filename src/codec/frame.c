@@ -359,6 +359,139 @@ int dg_colbuild_string(dg_colbuild *b, const char *s, size_t len) {
   return push_text(b, s, len);
 }
 
+/* ---- joining builders (dg_colbuild_append) ------------------------------- */
+
+/* Room for total rows in b (data of b's kind, the missing bitmap zeroed). */
+static int reserve_rows(dg_colbuild *b, size_t total) {
+  if (total <= b->cap) return 0;
+  if (total < b->cap * 2) total = b->cap * 2; /* amortised, as grow() */
+  if (b->kind != K_NONE) {
+    void *d = realloc(b->data, total * elem_size(b->kind));
+    if (!d) return -1;
+    b->data = d;
+  }
+  uint8_t *m = realloc(b->missing, (total + 7) / 8);
+  if (!m) return -1;
+  memset(m + (b->cap + 7) / 8, 0, (total + 7) / 8 - (b->cap + 7) / 8);
+  b->missing = m;
+  b->cap = total;
+  return 0;
+}
+
+/* Sets bits [at, at + n) of dst from bits [0, n) of src. */
+static void copy_bits(uint8_t *dst, size_t at, const uint8_t *src, size_t n) {
+  for (size_t i = 0; i < (n + 7) / 8; i++) {
+    unsigned byte = src[i];
+    while (byte) {
+      unsigned k = (unsigned)__builtin_ctz(byte);
+      size_t r = at + i * 8 + k;
+      if (i * 8 + k < n) dst[r >> 3] |= (uint8_t)(1u << (r & 7));
+      byte &= byte - 1;
+    }
+  }
+}
+
+/* Appends src's kept texts to b's (in one piece), their rows shifted by `shift`. */
+static int append_exc(dg_colbuild *b, const dg_colbuild *src, size_t shift) {
+  if (src->nexc == 0) return 0;
+  if (b->nexc + src->nexc > b->capexc) {
+    size_t cap = b->capexc * 2 > b->nexc + src->nexc ? b->capexc * 2 : b->nexc + src->nexc;
+    exc_entry *e = realloc(b->exc, cap * sizeof *e);
+    if (!e) return -1;
+    b->exc = e;
+    b->capexc = cap;
+  }
+  size_t off = b->exctext.len;
+  if (dg_buf_add(&b->exctext, src->exctext.data, src->exctext.len) < 0) return -1;
+  for (size_t k = 0; k < src->nexc; k++) {
+    exc_entry e = src->exc[k];
+    e.row += shift;
+    e.off += off;
+    b->exc[b->nexc++] = e;
+  }
+  return 0;
+}
+
+/* b and src of one kind: src's rows go after b's. */
+static int append_same(dg_colbuild *b, dg_colbuild *src) {
+  size_t n0 = b->n, n1 = src->n;
+  if (reserve_rows(b, n0 + n1) < 0) return -1;
+  if (b->kind == DG_STRING) {
+    uint64_t *ends = b->data;
+    const uint64_t *se = src->data;
+    uint64_t off = b->text.len;
+    if (src->text.len && dg_buf_add(&b->text, src->text.data, src->text.len) < 0) return -1;
+    for (size_t r = 0; r < n1; r++) ends[n0 + r] = se[r] + off;
+  } else if (n1) {
+    memcpy((char *)b->data + n0 * elem_size(b->kind), src->data, n1 * elem_size(b->kind));
+  }
+  if (src->any_missing) {
+    copy_bits(b->missing, n0, src->missing, n1);
+    b->any_missing = 1;
+  }
+  if (b->kind == DG_FLOAT && src->float_from > 0) {
+    /* src's first float_from rows were ints: appended to a float column, each keeps
+       its text (dg_colbuild_int's DG_FLOAT case), the kept one or the canonical one */
+    size_t k = 0;
+    for (size_t r = 0; r < src->float_from; r++) {
+      if (k < src->nexc && src->exc[k].row == r) {
+        const exc_entry *e = &src->exc[k++];
+        if (add_exc(b, n0 + r, src->exctext.data + e->off, e->len) < 0) return -1;
+      } else if (!((src->missing[r >> 3] >> (r & 7)) & 1)) {
+        char buf[24];
+        size_t len = dg_fmt_int((int64_t)((const double *)src->data)[r], buf);
+        if (add_exc(b, n0 + r, buf, len) < 0) return -1;
+      }
+    }
+    for (; k < src->nexc; k++) {
+      const exc_entry *e = &src->exc[k];
+      if (add_exc(b, n0 + e->row, src->exctext.data + e->off, e->len) < 0) return -1;
+    }
+  } else if (append_exc(b, src, n0) < 0) {
+    return -1;
+  }
+  b->n = n0 + n1;
+  return 0;
+}
+
+int dg_colbuild_append(dg_colbuild *b, dg_colbuild *src) {
+  size_t n0 = b->n, n1 = src->n;
+  int rc = 0;
+  if (n1 == 0) {
+    /* nothing to add */
+  } else if (src->kind == K_NONE) {
+    /* only missing values: as many dg_colbuild_missing calls */
+    for (size_t r = 0; r < n1 && rc == 0; r++) rc = dg_colbuild_missing(b);
+  } else if (b->kind == K_NONE) {
+    /* b's rows were all missing: src's first value gave the column its kind */
+    if (set_kind(b, src->kind) < 0) return -1; /* zeroed: b's rows are 0 / empty */
+    b->float_from = 0;
+    size_t fb = src->float_from;
+    src->float_from = 0; /* src's int rows (if any) stay ints: below b's float_from */
+    rc = append_same(b, src);
+    if (b->kind == DG_FLOAT && fb) b->float_from = n0 + fb;
+  } else if (b->kind == src->kind) {
+    rc = append_same(b, src);
+  } else if (b->kind == DG_INT && src->kind == DG_FLOAT) {
+    /* b's ints and src's leading ints were one int run until src's first float */
+    size_t fb = src->float_from;
+    src->float_from = 0;
+    if (promote_float(b) < 0) return -1;
+    rc = append_same(b, src);
+    b->float_from = n0 + fb;
+  } else if (b->kind == DG_FLOAT && src->kind == DG_INT) {
+    /* ints appended to a float column: as src promoted to float, all its rows ints */
+    if (promote_float(src) < 0) return -1;
+    rc = append_same(b, src);
+  } else {
+    /* bool or string met another kind: every cell becomes its text */
+    if (promote_string(b) < 0 || promote_string(src) < 0) return -1;
+    rc = append_same(b, src);
+  }
+  if (rc == 0) colbuild_clear(src);
+  return rc;
+}
+
 int dg_colbuild_finish(dg_colbuild *b, dg_column *out) {
   if (b->kind == K_NONE) {
     /* only missing values: float (pandas' NaN column), or string without rows */

@@ -64,6 +64,15 @@ int dg_colbuild_float(dg_colbuild *b, double v, const char *raw, size_t rawlen, 
 int dg_colbuild_bool(dg_colbuild *b, int v, const char *raw, size_t rawlen);
 int dg_colbuild_string(dg_colbuild *b, const char *s, size_t len);
 /*
+** Appends every row of src to b and empties src. The result is what b would be
+** had each of src's values been appended to b in order, with the same calls that
+** built src: the same type widening (int + float -> float, bool or string mixed
+** with anything else -> string keeping each cell's text) and the same kept texts.
+** This is how the parallel CSV parser joins the columns of its parts. Returns 0,
+** or -1 when memory ran out (b and src are then still valid but unspecified).
+*/
+int dg_colbuild_append(dg_colbuild *b, dg_colbuild *src);
+/*
 ** Moves the built column into *out (whose name is left as is) and resets b.
 ** A column that holds only missing values becomes float (pandas' float64 of
 ** NaN), or string when it has no rows at all. Returns 0 or -1 (OOM).

@@ -2,8 +2,11 @@
 ** csv_fuzz.c: libFuzzer target for the CSV parser and writer (src/codec/csv.c).
 ** Input layout: byte 0 picks the chunk size (1..256), the rest is CSV fed in
 ** chunks of that size. Checks: a parse either fails with a message and a place
-** or gives a well-formed frame; writing that frame and parsing the text again
-** gives the same shape, and writing again gives the same bytes (a fixed point).
+** or gives a well-formed frame; the parallel parser (2 threads, parts of 1 to 13
+** bytes, so that most rows are parts of their own) gives the same error, line and
+** column or an identical frame and the same to_csv bytes; writing that frame and
+** parsing the text again gives the same shape, and writing again gives the same
+** bytes (a fixed point).
 ** Not checked for one-column frames, where a whitespace-only cell or name is
 ** written bare and read back as a blank line, nor when the first name starts
 ** with U+FEFF, which reads back as a BOM: both as with pandas.
@@ -11,6 +14,7 @@
 #include "csv.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,10 +22,20 @@ static int to_buf(void *ctx, const char *data, size_t n) {
   return dg_buf_add(ctx, data, n);
 }
 
-/* Parses text in chunks; NULL when it is rejected (the error must be described). */
-static dg_frame *parse(const char *text, size_t len, size_t chunk) {
+typedef struct {
+  char msg[256];
+  size_t line, col;
+} parse_error;
+
+/*
+** Parses text in chunks with threads (1: serial) and parts of block bytes; NULL
+** when it is rejected (the error must be described, and is copied to *err).
+*/
+static dg_frame *parse_with(const char *text, size_t len, size_t chunk, int threads, size_t block,
+                            parse_error *err) {
   dg_csv *p = dg_csv_new();
   if (!p) abort();
+  dg_csv_set_parallel(p, threads, block);
   for (size_t off = 0; off < len; off += chunk) {
     size_t k = len - off < chunk ? len - off : chunk;
     if (dg_csv_feed(p, text + off, k) < 0) break;
@@ -31,13 +45,62 @@ static dg_frame *parse(const char *text, size_t len, size_t chunk) {
     f = dg_csv_take(p);
     if (!f) abort();
   } else {
-    size_t line, col;
     const char *msg = dg_csv_error(p);
-    dg_csv_error_at(p, &line, &col);
-    if (!msg || !*msg || line == 0 || col == 0) abort();
+    dg_csv_error_at(p, &err->line, &err->col);
+    if (!msg || !*msg || err->line == 0 || err->col == 0) abort();
+    snprintf(err->msg, sizeof err->msg, "%s", msg);
   }
   dg_csv_free(p);
   return f;
+}
+
+static dg_frame *parse(const char *text, size_t len, size_t chunk) {
+  parse_error err;
+  return parse_with(text, len, chunk, 1, 0, &err);
+}
+
+/* a and b hold the same names, types, missing cells and values. */
+static int same_frame(const dg_frame *a, const dg_frame *b) {
+  if (a->ncols != b->ncols || a->nrows != b->nrows) return 0;
+  for (size_t j = 0; j < a->ncols; j++) {
+    const dg_column *x = &a->cols[j], *y = &b->cols[j];
+    if (strcmp(x->name, y->name) != 0 || x->type != y->type) return 0;
+    for (size_t r = 0; r < a->nrows; r++) {
+      if (dg_column_missing(x, r) != dg_column_missing(y, r)) return 0;
+      if (x->type == DG_STRING) {
+        size_t n1, n2;
+        const char *s1 = dg_column_str(x, r, &n1), *s2 = dg_column_str(y, r, &n2);
+        if (n1 != n2 || memcmp(s1, s2, n1) != 0) return 0;
+      } else if (x->type == DG_BOOL) {
+        if (((const uint8_t *)x->data)[r] != ((const uint8_t *)y->data)[r]) return 0;
+      } else if (memcmp((const char *)x->data + r * 8, (const char *)y->data + r * 8, 8) != 0) {
+        return 0;
+      }
+    }
+  }
+  return 1;
+}
+
+/* The parallel parser agrees with the serial one on text: the frame or the error. */
+static void check_parallel(const char *text, size_t len, size_t chunk, const dg_frame *serial,
+                           const parse_error *serr) {
+  parse_error perr;
+  dg_frame *f = parse_with(text, len, chunk, 2, chunk % 13 + 1, &perr);
+  if (!serial || !f) {
+    if (serial || f) abort(); /* one path failed, the other did not */
+    if (strcmp(serr->msg, perr.msg) != 0 || serr->line != perr.line || serr->col != perr.col)
+      abort();
+    return;
+  }
+  if (!same_frame(serial, f)) abort();
+  dg_buf t1, t2;
+  dg_buf_init(&t1);
+  dg_buf_init(&t2);
+  if (dg_csv_write(serial, to_buf, &t1) < 0 || dg_csv_write(f, to_buf, &t2) < 0) abort();
+  if (t1.len != t2.len || (t1.len && memcmp(t1.data, t2.data, t1.len) != 0)) abort();
+  dg_buf_free(&t1);
+  dg_buf_free(&t2);
+  dg_frame_free(f);
 }
 
 /* Structural invariants of a frame. */
@@ -65,7 +128,9 @@ static void check(const dg_frame *f) {
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (size < 1) return 0;
   size_t chunk = (size_t)data[0] + 1;
-  dg_frame *f1 = parse((const char *)data + 1, size - 1, chunk);
+  parse_error serr;
+  dg_frame *f1 = parse_with((const char *)data + 1, size - 1, chunk, 1, 0, &serr);
+  check_parallel((const char *)data + 1, size - 1, chunk, f1, &serr);
   if (!f1) return 0;
   check(f1);
   dg_buf t1, t2;

@@ -4,19 +4,47 @@ local datagrok = require "datagrok"
 local DataFrame = datagrok.DataFrame
 local null = datagrok.null
 
--- Parses text with several chunkings and checks they all agree; returns the frame.
+-- The ways every fixture is parsed: chunk sizes, serially and on two threads with
+-- parts of a few bytes (so that each row is a part of its own, the serial prefix is
+-- the header alone, and row ends fall on chunk ends), as a download would split it.
+local SERIAL = { threads = 1 }
+local ALL = math.huge -- the whole text in one feed
+local WAYS = { { ALL, SERIAL }, { 1, SERIAL }, { 2, SERIAL }, { 3, SERIAL }, { 7, SERIAL },
+               { 64, SERIAL } }
+for _, block in ipairs { 1, 2, 5, 16 } do
+  for _, chunk in ipairs { 1, 3, 64, ALL } do
+    WAYS[#WAYS + 1] = { chunk, { threads = 2, block_size = block } }
+  end
+end
+
+local function how(way)
+  return ("chunk %s, threads %d, block %s"):format(way[1], way[2].threads, way[2].block_size)
+end
+
+local function from_csv(text, way)
+  local opts = { threads = way[2].threads, block_size = way[2].block_size }
+  return DataFrame.from_csv(text, way[1] == ALL and #text + 1 or way[1], opts), opts.parts
+end
+
+-- Parses text every way and checks they all agree (the same columns and the same
+-- to_csv bytes); returns the frame.
 local function parse(text)
-  local first
-  for _, chunk in ipairs { #text + 1, 1, 2, 3, 7, 64 } do
-    local df = DataFrame.from_csv(text, chunk)
+  local first, first_csv
+  for _, way in ipairs(WAYS) do
+    local df, parts = from_csv(text, way)
+    if way[2].block_size == 1 and #df > 1 and select(2, text:gsub("\n", "")) >= 2 then
+      -- rows that end in LF after the first go to parts: the parallel path really ran
+      assert.is_true(parts > 0, "no part parsed in parallel, " .. how(way))
+    end
     if not first then
-      first = df
+      first, first_csv = df, df:to_csv()
     else
-      assert.same(first:names(), df:names(), "names, chunk " .. chunk)
-      assert.same(first:types(), df:types(), "types, chunk " .. chunk)
+      assert.same(first:names(), df:names(), "names, " .. how(way))
+      assert.same(first:types(), df:types(), "types, " .. how(way))
       for j = 1, first:ncols() do
-        assert.same(first:column(j), df:column(j), "column " .. j .. ", chunk " .. chunk)
+        assert.same(first:column(j), df:column(j), "column " .. j .. ", " .. how(way))
       end
+      assert.equal(first_csv, df:to_csv(), "to_csv, " .. how(way))
     end
   end
   return first
@@ -28,17 +56,18 @@ local function columns(df)
   return out
 end
 
--- The CSV error raised for text (with every chunking the same line and column).
+-- The CSV error raised for text (every way the same message, line and column).
 local function csv_error(text)
   local seen
-  for _, chunk in ipairs { #text + 1, 1, 5 } do
-    local ok, err = pcall(DataFrame.from_csv, text, chunk)
+  for _, way in ipairs(WAYS) do
+    local ok, err = pcall(from_csv, text, way)
     assert.is_false(ok, "parsed: " .. text)
     assert.is_true(datagrok.Error.is(err), tostring(err))
     assert.equal("CSV", err.code)
     if seen then
-      assert.equal(seen.line, err.line)
-      assert.equal(seen.column, err.column)
+      assert.equal(seen.message, err.message, how(way))
+      assert.equal(seen.line, err.line, how(way))
+      assert.equal(seen.column, err.column, how(way))
     end
     seen = err
   end
