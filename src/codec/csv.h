@@ -64,7 +64,7 @@ const char *dg_csv_error(const dg_csv *p);
 void dg_csv_error_at(const dg_csv *p, size_t *line, size_t *column);
 
 /*
-** Parallel parsing. A parser that has read `block` bytes (1 MiB by default) of a
+** Parallel parsing. A parser that has read `block` bytes (256 KiB by default) of a
 ** larger input splits the rest at row ends (a LF outside quotes) into parts of about
 ** `block` bytes, parses them on up to `threads` threads (by default the processors
 ** online, at most 8) and joins their columns in order with the same type widening
@@ -72,7 +72,7 @@ void dg_csv_error_at(const dg_csv *p, size_t *line, size_t *column);
 ** serial parser gives. Smaller inputs, and threads <= 1, stay serial. Call before
 ** the first feed; the setting survives dg_csv_reset. threads < 0: the default;
 ** block 0: the default. Memory stays bounded: the feeding thread waits while
-** 2 x threads + 2 parts are unjoined.
+** threads + 1 parts are unjoined.
 */
 void dg_csv_set_parallel(dg_csv *p, int threads, size_t block);
 /* How many parts were parsed in parallel and joined (0: the input was parsed serially). */

@@ -78,7 +78,7 @@ dg_csvpar *dg_csvpar_new(dg_csv *p, size_t ncols, int threads, size_t block) {
   s->owner = p;
   s->ncols = ncols;
   s->block = block;
-  s->cap = (size_t)threads * 2 + 2;
+  s->cap = (size_t)threads + 1;
   dg_buf_init(&s->cur);
   s->ring = calloc(s->cap, sizeof *s->ring);
   s->threads = calloc((size_t)threads, sizeof *s->threads);

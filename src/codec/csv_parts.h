@@ -14,7 +14,7 @@
 #include "csv.h"
 
 #define DG_CSV_MAX_THREADS 8
-#define DG_CSV_DEFAULT_BLOCK ((size_t)1 << 20)
+#define DG_CSV_DEFAULT_BLOCK ((size_t)256 << 10)
 
 /* csv.c: a parser of rows only (no BOM, no header) into ncols columns; NULL on OOM. */
 dg_csv *dg_csv_rows_new(size_t ncols);
