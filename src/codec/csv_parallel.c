@@ -1,22 +1,24 @@
 /*
 ** csv_parallel.c: a large CSV input parsed on several threads (csv_parts.h).
 **
-** The feeding thread (the owner's) appends input to the current block and scans
-** the new bytes for quotes and LFs, tracking whether it is inside quotes, so it
-** knows the last row end in the block. Once the block holds `block` bytes and a
-** row end, the rows before it become a part: a job in a ring, taken by the first
+** The feeding thread (the owner's) appends input to the current block and keeps
+** the parity of the quotes in it (16 bytes a step with SSE2). Once the block holds
+** `block` bytes, it walks back from the end to the last LF with an even number of
+** quotes before it: a row end. The rows before it become a part: a job in a ring, taken by the first
 ** free thread, which parses it into a row parser of its own. The feeding thread
 ** joins finished parts into the owner strictly in input order (and only it
 ** touches the owner), so the result is the serial one. A full ring makes the
 ** feeding thread wait for the oldest part: memory stays bounded whatever the
 ** input size. The threads touch nothing but their jobs: no Lua, no owner.
 */
-#define _GNU_SOURCE /* memrchr */
 #include "csv_parts.h"
 
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 enum { J_FREE, J_QUEUED, J_RUNNING, J_DONE };
 
@@ -43,11 +45,11 @@ struct dg_csvpar {
   size_t take;           /* the next job for a thread */
   size_t tail;           /* the next job to queue */
   int failed;
-  /* the block being filled, and the scan of it */
+  /* the block being filled, and what is known of it */
   dg_buf cur;
-  size_t scanned;        /* bytes of cur scanned */
-  int inq;               /* inside quotes at `scanned` */
-  size_t row_end;        /* just past the last row end found in cur, 0 if none */
+  size_t counted;        /* bytes of cur whose quotes are counted */
+  unsigned parity;       /* of the quotes in cur[0..counted) */
+  size_t checked;        /* cur[0..checked) holds no row end (a LF after even quotes) */
 };
 
 static void *worker(void *arg) {
@@ -140,27 +142,44 @@ static void queue(dg_csvpar *s, char *data, size_t len, int last) {
   pthread_mutex_unlock(&s->mu);
 }
 
-/*
-** Scans cur from `scanned` on: a '"' toggles inq (opening, doubled and closing
-** quotes all do, in valid input), and a LF outside quotes ends a row. Text with
-** a stray quote fails in the part that holds it, before any row end the toggling
-** got wrong matters: parts are joined in order and the first error stops.
-*/
-static void scan(dg_csvpar *s) {
-  const char *d = s->cur.data;
-  size_t i = s->scanned, n = s->cur.len;
-  while (i < n) {
-    const char *q = memchr(d + i, '"', n - i);
-    size_t end = q ? (size_t)(q - d) : n;
-    if (!s->inq && end > i) {
-      const char *lf = memrchr(d + i, '\n', end - i);
-      if (lf) s->row_end = (size_t)(lf - d) + 1;
-    }
-    if (!q) break;
-    s->inq = !s->inq;
-    i = end + 1;
+/* The parity of the number of '"' in data[0..n). */
+static unsigned quote_parity(const char *data, size_t n) {
+  unsigned acc = 0;
+  size_t i = 0;
+#ifdef __SSE2__
+  const __m128i quote = _mm_set1_epi8('"');
+  for (; n - i >= 16; i += 16) {
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(data + i));
+    acc ^= (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, quote)); /* XOR keeps the parity */
   }
-  s->scanned = n;
+  acc = (unsigned)__builtin_popcount(acc) & 1;
+#endif
+  for (; i < n; i++) acc ^= data[i] == '"';
+  return acc & 1;
+}
+
+/*
+** Just past the last row end of cur, or 0 when it has none: the last LF with an
+** even number of quotes before it. Opening, doubled and closing quotes all flip
+** the parity, so in valid input it is odd exactly inside a quoted field. Text
+** with a stray quote fails in the part that holds it, before any row end the
+** count got wrong matters: parts are joined in order and the first error stops.
+** Positions already checked are not walked again (the parity before a position
+** does not depend on what comes after it).
+*/
+static size_t last_row_end(dg_csvpar *s) {
+  const char *d = s->cur.data;
+  size_t n = s->cur.len;
+  s->parity ^= quote_parity(d + s->counted, n - s->counted);
+  s->counted = n;
+  unsigned p = s->parity; /* of the quotes before position i + 1 */
+  for (size_t i = n; i > s->checked; i--) {
+    char c = d[i - 1];
+    if (c == '\n' && p == 0) return i;
+    if (c == '"') p ^= 1;
+  }
+  s->checked = n;
+  return 0;
 }
 
 int dg_csvpar_feed(dg_csvpar *s, const char *data, size_t n) {
@@ -170,21 +189,22 @@ int dg_csvpar_feed(dg_csvpar *s, const char *data, size_t n) {
     dg_csv_rows_join(s->owner, NULL); /* the owner fails: out of memory */
     return -1;
   }
-  scan(s);
-  while (s->cur.len >= s->block && s->row_end > 0) {
-    /* the rows before row_end go; the unfinished row after it starts the next block */
+  size_t end;
+  while (s->cur.len >= s->block && (end = last_row_end(s)) > 0) {
+    /* the rows before `end` go; the unfinished row after it starts the next block */
     dg_buf rest;
     dg_buf_init(&rest);
-    size_t tail = s->cur.len - s->row_end;
-    if (tail && dg_buf_add(&rest, s->cur.data + s->row_end, tail) < 0) {
+    size_t tail = s->cur.len - end;
+    if (tail && dg_buf_add(&rest, s->cur.data + end, tail) < 0) {
       s->failed = 1;
       dg_csv_rows_join(s->owner, NULL);
       return -1;
     }
-    queue(s, s->cur.data, s->row_end, 0);
+    queue(s, s->cur.data, end, 0);
     s->cur = rest;
-    s->scanned = tail; /* inq stays: it is the state at the end of the old block */
-    s->row_end = 0;
+    /* the parity before `end` is even, so the tail's is the block's; the walk back
+       to `end` found no row end in the tail */
+    s->counted = s->checked = tail;
   }
   join_ready(s, 0);
   return s->failed ? -1 : 0;
