@@ -794,6 +794,21 @@ dg_csv *dg_csv_rows_new(size_t ncols) {
   return p;
 }
 
+void dg_csv_rows_reuse(dg_csv *part) {
+  /* the columns were emptied by the join (their memory kept); so are these buffers */
+  dg_colbuild **cols = part->cols;
+  size_t ncols = part->ncols;
+  dg_buf field = part->field, scratch = part->scratch;
+  init(part);
+  dg_buf_reset(&field);
+  part->field = field;
+  part->scratch = scratch;
+  part->cols = cols;
+  part->ncols = ncols;
+  part->bom = SIZE_MAX;
+  part->header_done = 1;
+}
+
 int dg_csv_rows_parse(dg_csv *part, const char *data, size_t n, int last) {
   if (feed_serial(part, data, n) < 0) return -1;
   return last ? finish_rows(part) : 0;

@@ -23,8 +23,8 @@
 enum { J_FREE, J_QUEUED, J_RUNNING, J_DONE };
 
 typedef struct {
-  char *data;        /* the part's input, owned; freed once parsed */
-  size_t len;
+  char *data;        /* the part's input, owned (recycled as a block once joined) */
+  size_t len, cap;
   int last;          /* the end of the input */
   int state;
   dg_csv *part;      /* the result (NULL: out of memory) */
@@ -45,6 +45,12 @@ struct dg_csvpar {
   size_t take;           /* the next job for a thread */
   size_t tail;           /* the next job to queue */
   int failed;
+  /* memory kept for reuse: parsed-and-joined parts, and input blocks */
+  dg_csv **idle_parts;
+  size_t nidle_parts;
+  dg_buf *idle_blocks;
+  size_t nidle_blocks;
+  size_t max_idle;
   /* the block being filled, and what is known of it */
   dg_buf cur;
   size_t counted;        /* bytes of cur whose quotes are counted */
@@ -60,11 +66,10 @@ static void *worker(void *arg) {
     if (s->stop) break;
     job *j = &s->ring[s->take++ % s->cap];
     j->state = J_RUNNING;
+    dg_csv *part = s->nidle_parts ? s->idle_parts[--s->nidle_parts] : NULL;
     pthread_mutex_unlock(&s->mu);
-    dg_csv *part = dg_csv_rows_new(s->ncols);
+    if (!part) part = dg_csv_rows_new(s->ncols);
     if (part) dg_csv_rows_parse(part, j->data, j->len, j->last);
-    free(j->data);
-    j->data = NULL;
     pthread_mutex_lock(&s->mu);
     j->part = part;
     j->state = J_DONE;
@@ -81,10 +86,13 @@ dg_csvpar *dg_csvpar_new(dg_csv *p, size_t ncols, int threads, size_t block) {
   s->ncols = ncols;
   s->block = block;
   s->cap = (size_t)threads + 1;
+  s->max_idle = s->cap + 1;
   dg_buf_init(&s->cur);
   s->ring = calloc(s->cap, sizeof *s->ring);
   s->threads = calloc((size_t)threads, sizeof *s->threads);
-  if (!s->ring || !s->threads) {
+  s->idle_parts = calloc(s->max_idle, sizeof *s->idle_parts);
+  s->idle_blocks = calloc(s->max_idle, sizeof *s->idle_blocks);
+  if (!s->ring || !s->threads || !s->idle_parts || !s->idle_blocks) {
     dg_csvpar_free(s);
     return NULL;
   }
@@ -115,25 +123,33 @@ static void join_ready(dg_csvpar *s, int wait) {
     }
     wait = 0;
     dg_csv *part = j->part;
+    dg_buf block = {j->data, 0, j->cap, 0};
     j->part = NULL;
+    j->data = NULL;
     j->state = J_FREE;
     s->head++;
     pthread_mutex_unlock(&s->mu);
     /* the owner is this thread's alone: join without the lock */
-    if (!s->failed && dg_csv_rows_join(s->owner, part) < 0) s->failed = 1;
-    dg_csv_free(part);
+    int ok = !s->failed && dg_csv_rows_join(s->owner, part) == 0;
+    if (!ok) s->failed = 1;
+    if (ok) dg_csv_rows_reuse(part);
+    if (s->nidle_blocks < s->max_idle) s->idle_blocks[s->nidle_blocks++] = block;
+    else dg_buf_free(&block);
     pthread_mutex_lock(&s->mu);
+    if (ok && s->nidle_parts < s->max_idle) s->idle_parts[s->nidle_parts++] = part;
+    else dg_csv_free(part);
   }
   pthread_mutex_unlock(&s->mu);
 }
 
-/* Queues data[0..len) (owned from now on) as the next part. */
-static void queue(dg_csvpar *s, char *data, size_t len, int last) {
+/* Queues data[0..len) (a block of cap bytes, owned from now on) as the next part. */
+static void queue(dg_csvpar *s, char *data, size_t len, size_t cap, int last) {
   while (s->tail - s->head == s->cap) join_ready(s, 1);
   pthread_mutex_lock(&s->mu);
   job *j = &s->ring[s->tail % s->cap];
   j->data = data;
   j->len = len;
+  j->cap = cap;
   j->last = last;
   j->part = NULL;
   j->state = J_QUEUED;
@@ -191,16 +207,19 @@ int dg_csvpar_feed(dg_csvpar *s, const char *data, size_t n) {
   }
   size_t end;
   while (s->cur.len >= s->block && (end = last_row_end(s)) > 0) {
-    /* the rows before `end` go; the unfinished row after it starts the next block */
+    /* the rows before `end` go; the unfinished row after it starts the next block,
+       in a block's memory that earlier input used (only the feeding thread uses these) */
     dg_buf rest;
-    dg_buf_init(&rest);
+    if (s->nidle_blocks) rest = s->idle_blocks[--s->nidle_blocks];
+    else dg_buf_init(&rest);
+    dg_buf_reset(&rest);
     size_t tail = s->cur.len - end;
     if (tail && dg_buf_add(&rest, s->cur.data + end, tail) < 0) {
       s->failed = 1;
       dg_csv_rows_join(s->owner, NULL);
       return -1;
     }
-    queue(s, s->cur.data, end, 0);
+    queue(s, s->cur.data, end, s->cur.cap, 0);
     s->cur = rest;
     /* the parity before `end` is even, so the tail's is the block's; the walk back
        to `end` found no row end in the tail */
@@ -214,7 +233,7 @@ int dg_csvpar_finish(dg_csvpar *s) {
   if (!s->failed) {
     /* the last part may be empty: it still ends the input (nothing to end then) */
     if (s->cur.len) {
-      queue(s, s->cur.data, s->cur.len, 1);
+      queue(s, s->cur.data, s->cur.len, s->cur.cap, 1);
       dg_buf_init(&s->cur);
     }
     while (s->head != s->tail) join_ready(s, 1);
@@ -238,6 +257,10 @@ void dg_csvpar_free(dg_csvpar *s) {
     free(s->ring[k].data);
     dg_csv_free(s->ring[k].part);
   }
+  for (size_t k = 0; k < s->nidle_parts; k++) dg_csv_free(s->idle_parts[k]);
+  for (size_t k = 0; k < s->nidle_blocks; k++) dg_buf_free(&s->idle_blocks[k]);
+  free(s->idle_parts);
+  free(s->idle_blocks);
   free(s->ring);
   free(s->threads);
   dg_buf_free(&s->cur);

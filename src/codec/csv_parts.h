@@ -22,8 +22,11 @@ dg_csv *dg_csv_rows_new(size_t ncols);
    quote fails). Returns 0 or -1 (the error is kept in the part). Thread-safe per part. */
 int dg_csv_rows_parse(dg_csv *part, const char *data, size_t n, int last);
 /* Appends the part's rows to p, or takes the part's error (its line made absolute).
-   part NULL: out of memory. Returns 0, or -1 with p failed. */
+   part NULL: out of memory. Returns 0, or -1 with p failed. A joined part is empty
+   and keeps its memory. */
 int dg_csv_rows_join(dg_csv *p, dg_csv *part);
+/* Makes a successfully joined part ready to parse other rows, reusing its memory. */
+void dg_csv_rows_reuse(dg_csv *part);
 
 /* csv_parallel.c: the splitter and its threads. */
 typedef struct dg_csvpar dg_csvpar;

@@ -116,6 +116,8 @@ struct dg_colbuild {
   dg_buf exctext;      /* raw texts of cells whose text is not the canonical one */
   exc_entry *exc;      /* sorted by row */
   size_t nexc, capexc;
+  void *spare;         /* a data array kept from an earlier use (recycle), spare_bytes long */
+  size_t spare_bytes;
 };
 
 dg_colbuild *dg_colbuild_new(void) {
@@ -129,6 +131,7 @@ dg_colbuild *dg_colbuild_new(void) {
 
 static void colbuild_clear(dg_colbuild *b) {
   free(b->data);
+  free(b->spare);
   free(b->missing);
   free(b->exc);
   dg_buf_free(&b->text);
@@ -160,12 +163,45 @@ static int grow(dg_colbuild *b) {
   return 0;
 }
 
-/* The first value of a column of missing values: allocate its storage. */
+/* The first value of a column of missing values: its storage, zeroed for the rows so far. */
 static int set_kind(dg_colbuild *b, int kind) {
-  b->data = calloc(b->cap ? b->cap : 1, elem_size(kind)); /* a column without rows has cap 0 */
+  size_t need = (b->cap ? b->cap : 1) * elem_size(kind); /* a column without rows has cap 0 */
+  if (b->spare && b->spare_bytes >= need) {
+    b->data = b->spare; /* recycled: only the rows so far need zeros */
+    memset(b->data, 0, b->n * elem_size(kind));
+  } else {
+    free(b->spare);
+    b->data = calloc(need / elem_size(kind), elem_size(kind));
+  }
+  b->spare = NULL;
+  b->spare_bytes = 0;
   if (!b->data) return -1;
   b->kind = kind;
   return 0;
+}
+
+/*
+** Empties b for another use, keeping its memory: the data array becomes the spare,
+** the missing bitmap is cleared, kept texts and string bytes are dropped. A
+** recycled builder is as a new one, but fills without allocating or faulting in
+** pages again (the parallel CSV parser reuses its parts' builders this way).
+*/
+static void recycle(dg_colbuild *b) {
+  if (b->data) {
+    size_t bytes = b->cap * elem_size(b->kind);
+    if (b->spare) free(b->spare);
+    b->spare = b->data;
+    b->spare_bytes = bytes;
+    b->data = NULL;
+  }
+  if (b->missing) memset(b->missing, 0, (b->cap + 7) / 8);
+  b->kind = K_NONE;
+  b->n = 0;
+  b->any_missing = 0;
+  b->float_from = 0;
+  b->nexc = 0;
+  dg_buf_reset(&b->text);
+  dg_buf_reset(&b->exctext);
 }
 
 static int add_exc(dg_colbuild *b, size_t row, const char *raw, size_t len) {
@@ -488,7 +524,7 @@ int dg_colbuild_append(dg_colbuild *b, dg_colbuild *src) {
     if (promote_string(b) < 0 || promote_string(src) < 0) return -1;
     rc = append_same(b, src);
   }
-  if (rc == 0) colbuild_clear(src);
+  if (rc == 0) recycle(src);
   return rc;
 }
 

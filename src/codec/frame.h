@@ -64,7 +64,8 @@ int dg_colbuild_float(dg_colbuild *b, double v, const char *raw, size_t rawlen, 
 int dg_colbuild_bool(dg_colbuild *b, int v, const char *raw, size_t rawlen);
 int dg_colbuild_string(dg_colbuild *b, const char *s, size_t len);
 /*
-** Appends every row of src to b and empties src. The result is what b would be
+** Appends every row of src to b and empties src (keeping its memory, so that
+** filling it again allocates nothing new). The result is what b would be
 ** had each of src's values been appended to b in order, with the same calls that
 ** built src: the same type widening (int + float -> float, bool or string mixed
 ** with anything else -> string keeping each cell's text) and the same kept texts.

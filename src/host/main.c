@@ -32,7 +32,7 @@ static const char usage_text[] =
   "  --emulate          run the script against a local emulator with demo content\n"
   "                     (sets DATAGROK_URL and DATAGROK_API_KEY for the run)\n"
   "  --help             show this help and exit\n"
-  "  --version          show the version and exit\n"
+  "  --version          show the version and the commit built from, and exit\n"
   "Lua options (as lua5.4):\n"
   "  -e stat   execute string 'stat'\n"
   "  -i        enter interactive mode after executing 'script'\n"
