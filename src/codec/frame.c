@@ -101,8 +101,13 @@ oom:
 
 #define K_NONE (-1) /* only missing values so far: no type yet */
 
+/*
+** A kept text: entries are in row order and their texts lie back to back in
+** exctext in the same order, so an entry needs only its end (16 bytes, not 24:
+** a table of full-precision floats keeps one per cell).
+*/
 typedef struct {
-  size_t row, off, len;
+  size_t row, end;
 } exc_entry;
 
 struct dg_colbuild {
@@ -114,7 +119,7 @@ struct dg_colbuild {
   dg_buf text;         /* DG_STRING bytes */
   size_t float_from;   /* DG_FLOAT: rows below this held ints when the column widened */
   dg_buf exctext;      /* raw texts of cells whose text is not the canonical one */
-  exc_entry *exc;      /* sorted by row */
+  exc_entry *exc;      /* sorted by row; text k is exctext[exc_start(b, k) .. exc[k].end) */
   size_t nexc, capexc;
   void *spare;         /* a data array kept from an earlier use (recycle), spare_bytes long */
   size_t spare_bytes;
@@ -204,6 +209,10 @@ static void recycle(dg_colbuild *b) {
   dg_buf_reset(&b->exctext);
 }
 
+/* Where the text of entry k starts in exctext. */
+static size_t exc_start(const dg_colbuild *b, size_t k) { return k ? b->exc[k - 1].end : 0; }
+
+/* Keeps raw as the text of `row`, which must come after every row kept so far. */
 static int add_exc(dg_colbuild *b, size_t row, const char *raw, size_t len) {
   if (b->nexc == b->capexc) {
     size_t cap = b->capexc ? b->capexc * 2 : 16;
@@ -212,16 +221,11 @@ static int add_exc(dg_colbuild *b, size_t row, const char *raw, size_t len) {
     b->exc = e;
     b->capexc = cap;
   }
+  if (dg_buf_add(&b->exctext, raw, len) < 0) return -1;
   exc_entry *e = &b->exc[b->nexc++];
   e->row = row;
-  e->off = b->exctext.len;
-  e->len = len;
-  return dg_buf_add(&b->exctext, raw, len);
-}
-
-static int cmp_exc(const void *x, const void *y) {
-  const exc_entry *a = x, *b = y;
-  return a->row < b->row ? -1 : a->row > b->row;
+  e->end = b->exctext.len;
+  return 0;
 }
 
 static const char *const bool_text[3][2] = {{"False", "True"}, {"false", "true"},
@@ -258,7 +262,8 @@ static int promote_string(dg_colbuild *b) {
     if (!((b->missing[r >> 3] >> (r & 7)) & 1)) {
       while (ei < b->nexc && b->exc[ei].row < r) ei++;
       if (ei < b->nexc && b->exc[ei].row == r) {
-        dg_buf_add(&b->text, b->exctext.data + b->exc[ei].off, b->exc[ei].len);
+        size_t start = exc_start(b, ei);
+        dg_buf_add(&b->text, b->exctext.data + start, b->exc[ei].end - start);
       } else {
         char buf[32];
         const char *s;
@@ -284,24 +289,51 @@ static int promote_string(dg_colbuild *b) {
 static int promote_float(dg_colbuild *b) {
   int64_t *iv = b->data;
   double *dv = b->data;
-  size_t before = b->nexc;
+  /* the kept texts with those of big ints merged in, in row order, when there are any */
+  exc_entry *old = b->exc;
+  size_t nold = b->nexc, k = 0;
+  dg_buf oldtext = b->exctext;
+  int rebuilt = 0;
   for (size_t r = 0; r < b->n; r++) {
     int64_t v = iv[r];
-    if ((v > (1LL << 53) || v < -(1LL << 53)) && !((b->missing[r >> 3] >> (r & 7)) & 1)) {
-      int has = 0;
-      for (size_t k = 0; k < before; k++)
-        if (b->exc[k].row == r) { has = 1; break; }
-      if (!has) {
-        char buf[24];
-        if (add_exc(b, r, buf, dg_fmt_int(v, buf)) < 0) return -1;
+    int kept = k < nold && old[k].row == r;
+    int big = (v > (1LL << 53) || v < -(1LL << 53)) && !((b->missing[r >> 3] >> (r & 7)) & 1);
+    if (big && !kept && !rebuilt) {
+      /* the first big int without a text: new arrays, holding the entries so far */
+      rebuilt = 1;
+      b->exc = NULL;
+      b->nexc = b->capexc = 0;
+      dg_buf_init(&b->exctext);
+      for (size_t j = 0; j < k; j++) {
+        size_t start = j ? old[j - 1].end : 0;
+        if (add_exc(b, old[j].row, oldtext.data + start, old[j].end - start) < 0) goto oom;
       }
+    }
+    if (kept) {
+      if (rebuilt) {
+        size_t start = k ? old[k - 1].end : 0;
+        if (add_exc(b, r, oldtext.data + start, old[k].end - start) < 0) goto oom;
+      }
+      k++;
+    } else if (big) {
+      char buf[24];
+      if (add_exc(b, r, buf, dg_fmt_int(v, buf)) < 0) goto oom;
     }
     dv[r] = (double)v;
   }
-  if (b->nexc != before) qsort(b->exc, b->nexc, sizeof *b->exc, cmp_exc);
+  if (rebuilt) {
+    free(old);
+    dg_buf_free(&oldtext);
+  }
   b->kind = DG_FLOAT;
   b->float_from = b->n;
   return 0;
+oom: /* b holds the new, partial arrays: consistent, and freed with b */
+  if (rebuilt) {
+    free(old);
+    dg_buf_free(&oldtext);
+  }
+  return -1;
 }
 
 int dg_colbuild_missing(dg_colbuild *b) {
@@ -442,7 +474,7 @@ static int append_exc(dg_colbuild *b, const dg_colbuild *src, size_t shift) {
   for (size_t k = 0; k < src->nexc; k++) {
     exc_entry e = src->exc[k];
     e.row += shift;
-    e.off += off;
+    e.end += off;
     b->exc[b->nexc++] = e;
   }
   return 0;
@@ -471,8 +503,9 @@ static int append_same(dg_colbuild *b, dg_colbuild *src) {
     size_t k = 0;
     for (size_t r = 0; r < src->float_from; r++) {
       if (k < src->nexc && src->exc[k].row == r) {
+        size_t start = exc_start(src, k);
         const exc_entry *e = &src->exc[k++];
-        if (add_exc(b, n0 + r, src->exctext.data + e->off, e->len) < 0) return -1;
+        if (add_exc(b, n0 + r, src->exctext.data + start, e->end - start) < 0) return -1;
       } else if (!((src->missing[r >> 3] >> (r & 7)) & 1)) {
         char buf[24];
         size_t len = dg_fmt_int((int64_t)((const double *)src->data)[r], buf);
@@ -480,8 +513,9 @@ static int append_same(dg_colbuild *b, dg_colbuild *src) {
       }
     }
     for (; k < src->nexc; k++) {
+      size_t start = exc_start(src, k);
       const exc_entry *e = &src->exc[k];
-      if (add_exc(b, n0 + e->row, src->exctext.data + e->off, e->len) < 0) return -1;
+      if (add_exc(b, n0 + e->row, src->exctext.data + start, e->end - start) < 0) return -1;
     }
   } else if (append_exc(b, src, n0) < 0) {
     return -1;
