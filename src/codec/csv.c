@@ -946,7 +946,6 @@ static int format_rows(const dg_frame *f, size_t *row, size_t to, size_t limit, 
 
 #define BATCH_BYTES 65536
 #define PAR_MIN_ROWS 4096    /* smaller frames are formatted serially */
-#define PAR_BATCH_BYTES (256 * 1024)
 
 /* Batches formatted ahead: bufs[next..nready) are ready, in row order. */
 struct dg_csv_wpar {
@@ -971,6 +970,8 @@ void dg_csv_writer_init(dg_csv_writer *w, const dg_frame *f) {
   memset(w, 0, sizeof *w);
   w->f = f;
   w->threads = default_threads();
+  w->min_rows = PAR_MIN_ROWS;
+  w->batch = BATCH_BYTES;
 }
 
 void dg_csv_writer_free(dg_csv_writer *w) {
@@ -980,11 +981,12 @@ void dg_csv_writer_free(dg_csv_writer *w) {
     for (int i = 0; i < DG_CSV_MAX_THREADS; i++) dg_buf_free(&wp->bufs[i]);
     free(wp);
   }
-  int threads = w->threads;
-  const dg_frame *f = w->f;
+  dg_csv_writer keep = *w;
   memset(w, 0, sizeof *w);
-  w->f = f;
-  w->threads = threads;
+  w->f = keep.f;
+  w->threads = keep.threads;
+  w->min_rows = keep.min_rows;
+  w->batch = keep.batch;
 }
 
 /* Hands out the next ready batch: swapped into an empty out, else appended. */
@@ -1012,7 +1014,7 @@ static void start_parallel(dg_csv_writer *w, size_t bytes_per_row) {
   for (int i = 0; i < DG_CSV_MAX_THREADS; i++) dg_buf_init(&wp->bufs[i]);
   wp->f = w->f;
   wp->nthreads = n;
-  wp->rows_per_batch = PAR_BATCH_BYTES / (bytes_per_row ? bytes_per_row : 1) + 1;
+  wp->rows_per_batch = 4 * w->batch / (bytes_per_row ? bytes_per_row : 1) + 1;
   w->par = wp;
 }
 
@@ -1054,8 +1056,8 @@ int dg_csv_writer_next(dg_csv_writer *w, dg_buf *out) {
     return hand_out(wp, out);
   }
   size_t before = out->len, first = w->row;
-  if (format_rows(f, &w->row, f->nrows, BATCH_BYTES, out) < 0) return -1;
-  if (w->threads > 1 && first == 0 && f->nrows >= PAR_MIN_ROWS && w->row < f->nrows)
+  if (format_rows(f, &w->row, f->nrows, w->batch ? w->batch : BATCH_BYTES, out) < 0) return -1;
+  if (w->threads > 1 && first == 0 && f->nrows >= w->min_rows && w->row < f->nrows)
     start_parallel(w, (out->len - before) / (w->row - first));
   return 1;
 }

@@ -96,7 +96,10 @@ typedef struct dg_csv_writer {
   const dg_frame *f;
   size_t row;        /* next row to format */
   int header_done;
-  int threads;       /* formatting threads (<= 1: serial); set by init, may be changed */
+  /* set by init, may be changed before the first call (tests make them tiny): */
+  int threads;       /* formatting threads (<= 1: serial) */
+  size_t min_rows;   /* frames with fewer rows are formatted serially (4096) */
+  size_t batch;      /* bytes per serial batch (64 KiB); a parallel batch is 4 times that */
   dg_csv_wpar *par;  /* batches formatted ahead, NULL while serial */
 } dg_csv_writer;
 
