@@ -276,9 +276,8 @@ static int df_filter(lua_State *L) {
   return 1;
 }
 
-static int add_to_luabuf(void *ctx, const char *data, size_t n) {
-  luaL_addlstring((luaL_Buffer *)ctx, data, n);
-  return 0;
+static int add_to_buf(void *ctx, const char *data, size_t n) {
+  return dg_buf_add(ctx, data, n);
 }
 
 static int write_file(void *ctx, const char *data, size_t n) {
@@ -301,10 +300,11 @@ static int df_to_csv(lua_State *L) {
     lua_pop(L, 1);
   }
   if (lua_isnoneornil(L, 2)) {
-    luaL_Buffer b;
-    luaL_buffinit(L, &b);
-    if (dg_csv_write_threads(f, add_to_luabuf, &b, threads) < 0) return dg_error_oom(L);
-    luaL_pushresult(&b);
+    /* into a buffer owned by a userdata, not a luaL_Buffer: nothing may raise while the
+       writer (and its threads) is running, so that it is always freed */
+    dg_buf *b = dg_buf_newud(L);
+    if (dg_csv_write_threads(f, add_to_buf, b, threads) < 0) return dg_error_oom(L);
+    lua_pushlstring(L, b->data ? b->data : "", b->len);
     return 1;
   }
   const char *path = luaL_checkstring(L, 2);
