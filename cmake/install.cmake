@@ -7,6 +7,7 @@
 #   share/doc/datagrok/docs/...                      docs/, when the tree has it
 #   share/doc/datagrok/examples/*.lua                scripts/*.lua (the example workflows)
 #   share/doc/datagrok/systemd/...                   scripts/systemd/, when the tree has it
+#   share/doc/datagrok/cron/...                      scripts/cron/, when the tree has it
 # The globs re-run at build time (CONFIGURE_DEPENDS), so files that land later are installed.
 include(GNUInstallDirs)
 
@@ -42,6 +43,7 @@ function(dg_install_tree from to)
 endfunction()
 dg_install_tree(docs ${CMAKE_INSTALL_DOCDIR}/docs)
 dg_install_tree(scripts/systemd ${CMAKE_INSTALL_DOCDIR}/systemd)
+dg_install_tree(scripts/cron ${CMAKE_INSTALL_DOCDIR}/cron)
 file(GLOB DG_EXAMPLES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/scripts/*.lua)
 install(FILES ${DG_EXAMPLES} DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples)
 

@@ -14,7 +14,7 @@ _datagrok() {
     word=${COMP_WORDS[i]}
     if [[ $i -eq 1 && $word == emulate ]]; then sub=emulate; break; fi
     case $word in
-      --log-level|--log-file|-e|-l) ((i++)) ;;
+      --log-level|--log-file|--profile|-e|-l) ((i++)) ;;
       --) script=$((i + 1)); break ;;
       -) script=$i; break ;;
       -*) ;;
@@ -40,11 +40,17 @@ _datagrok() {
   case $prev in
     --log-level) COMPREPLY=($(compgen -W "error warn info debug trace" -- "$cur")); return ;;
     --log-file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    --profile)
+      # the profile names under `servers:` of ~/.grok/config.yaml (two-space indented keys)
+      local names
+      names=$(sed -n '/^servers:/,/^[^ ]/s/^  \([A-Za-z0-9_.-]*\):.*/\1/p' ~/.grok/config.yaml 2>/dev/null)
+      COMPREPLY=($(compgen -W "$names" -- "$cur"))
+      return ;;
     -e|-l) return ;;
   esac
 
   if [[ $cur == -* ]]; then
-    COMPREPLY=($(compgen -W "--log-level --log-file --emulate --help --version -e -l -i -v -E -W --" -- "$cur"))
+    COMPREPLY=($(compgen -W "--log-level --log-file --profile --emulate --help --version -e -l -i -v -E -W --" -- "$cur"))
     return
   fi
   # the script: a .lua file or a directory on the way to one; `emulate` as the first word

@@ -25,12 +25,12 @@ local function flags_of(text)
 end
 
 -- Runs the completion function on a command line (words; the last is being completed).
-local function complete(words, cwd)
+local function complete(words, cwd, env)
   local quoted = {}
   for i, w in ipairs(words) do quoted[i] = proc.quote(w) end
   local script = ("source %s; COMP_WORDS=(%s); COMP_CWORD=%d; _datagrok; printf '%%s\\n' \"${COMPREPLY[@]}\"")
     :format(proc.quote(root .. "/completion/datagrok.bash"), table.concat(quoted, " "), #words - 1)
-  local r = proc.sh("bash -c " .. proc.quote(script), {cwd = cwd})
+  local r = proc.sh("bash -c " .. proc.quote(script), {cwd = cwd, env = env})
   assert.are.equal(0, r.code, r.stderr)
   local set = {}
   for line in r.stdout:gmatch("[^\n]+") do set[line] = true end
@@ -103,6 +103,14 @@ describe("installing datagrok", function()
     assert.are.same({error = true, warn = true, info = true, debug = true, trace = true},
                     complete({"datagrok", "--log-level", ""}))
     assert.is_true(complete({"datagrok", "em"}).emulate)
+    -- --profile offers the profile names of ~/.grok/config.yaml
+    local home = proc.temp_dir()
+    os.execute("mkdir -p " .. proc.quote(home .. "/.grok"))
+    local f = assert(io.open(home .. "/.grok/config.yaml", "w"))
+    f:write("default: emu\nservers:\n  emu:\n    url: http://127.0.0.1:1\n    key: k\n  prod:\n    url: https://x\n    key: k2\n")
+    f:close()
+    assert.are.same({emu = true, prod = true}, complete({"datagrok", "--profile", ""}, nil, {HOME = home}))
+    os.execute("rm -rf " .. proc.quote(home))
     -- after the script the words are the script's own: files, not our options
     local dir = proc.temp_dir()
     assert(io.open(dir .. "/job.lua", "w")):close()
@@ -124,6 +132,16 @@ describe("installing datagrok", function()
                         "share/doc/datagrok/examples/quickstart.lua"}) do
       assert.is_truthy(io.open(prefix .. "/" .. f), "not installed: " .. f)
     end
+    -- every workflow, unit and crontab the tree has (they are globbed, not listed)
+    local p = io.popen("cd " .. proc.quote(root) .. " && ls scripts/*.lua && find scripts/systemd scripts/cron docs -type f 2>/dev/null")
+    local n = 0
+    for f in p:read("a"):gmatch("[^\n]+") do
+      local dest = f:gsub("^scripts/systemd/", "systemd/"):gsub("^scripts/cron/", "cron/"):gsub("^scripts/", "examples/")
+      assert.is_truthy(io.open(prefix .. "/share/doc/datagrok/" .. dest), "not installed: " .. f)
+      n = n + 1
+    end
+    p:close()
+    assert.is_true(n >= 3)
     local z = proc.sh("gzip -dc " .. proc.quote(prefix .. "/share/man/man1/datagrok.1.gz"))
     assert.are.equal(slurp(man), z.stdout)
     assert.are.equal(slurp(root .. "/completion/datagrok.bash"),

@@ -1,4 +1,4 @@
--- Start-up: a run loads only what it uses. The executable links Lua, libedit and libc;
+-- Start-up: a run loads only what it uses. The executable links Lua, libedit, libyaml and libc;
 -- libcurl (with OpenSSL and its other dependencies) is opened by the first HTTP session
 -- and libmicrohttpd by the first emulator (lazylib.h). The cost is measured by
 -- tests/bench/run (B7); this checks what gets mapped.
@@ -19,15 +19,15 @@ local REPORT = [[
 ]]
 
 describe("start-up", function()
-  it("links only Lua, libedit and the C library", function()
+  it("links only Lua, libedit, libyaml and the C library", function()
     local r = proc.sh("readelf -d " .. proc.quote(proc.bin))
     assert.are.equal(0, r.code, r.stderr)
     local needed = {}
     for lib in r.stdout:gmatch("%(NEEDED%)%s+Shared library: %[([^%]]+)%]") do
-      needed[#needed + 1] = lib:match("^(lib[%w_.]-)%.so")
+      needed[#needed + 1] = lib:match("^(lib[%w_.%-]-)%.so")
     end
     table.sort(needed)
-    assert.are.same({"libc", "libedit", "liblua5.4", "libm"}, needed)
+    assert.are.same({"libc", "libedit", "liblua5.4", "libm", "libyaml-0"}, needed)
   end)
 
   it("maps no network or server library for a script that does not use them", function()
