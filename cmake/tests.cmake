@@ -29,7 +29,9 @@ foreach(level unit host cli)
 endforeach()
 
 # The Debian package: built with cpack from this build tree, checked with dpkg-deb,
-# unpacked into a scratch root and run (tests/package/run prints TAP).
+# unpacked into a scratch root and run (tests/package/run prints TAP). cpack brings the
+# build tree up to date first (its preinstall step), so the test runs alone: a rebuild
+# must not replace the binary under specs running beside it.
 add_test(NAME package.deb COMMAND ${CMAKE_SOURCE_DIR}/tests/package/run ${CMAKE_BINARY_DIR}
          WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
-set_tests_properties(package.deb PROPERTIES LABELS package TIMEOUT 300)
+set_tests_properties(package.deb PROPERTIES LABELS package TIMEOUT 300 RUN_SERIAL TRUE)
