@@ -4,8 +4,10 @@
 ** The feeding thread (the owner's) appends input to the current block and keeps
 ** the parity of the quotes in it (16 bytes a step with SSE2). Once the block holds
 ** `block` bytes, it walks back from the end to the last LF with an even number of
-** quotes before it: a row end. The rows before it become a part: a job in a ring, taken by the first
-** free thread, which parses it into a row parser of its own. The feeding thread
+** quotes before it: a row end. The rows before it become a part: a job in a ring,
+** taken by the first free thread, which parses it into a row parser of its own
+** (parts and blocks are reused once joined, so steady state allocates nothing). The
+** feeding thread
 ** joins finished parts into the owner strictly in input order (and only it
 ** touches the owner), so the result is the serial one. A full ring makes the
 ** feeding thread wait for the oldest part: memory stays bounded whatever the
