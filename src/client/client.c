@@ -186,7 +186,8 @@ static int l_op(lua_State *L) {
   }
   dg_buf *query = dg_buf_newud(L);
   for (const char *const *k = op->query; k && *k; k++) add_query_arg(L, query, *k, arg++);
-  dg_request rq = {.method = op->method, .path = path->data, .idempotent = op->retry};
+  dg_request rq = {.method = op->method, .path = path->data, .idempotent = op->retry,
+                   .expect = op->expect};
   if (op->body) {
     if (!lua_isnoneornil(L, arg)) luaL_checktype(L, arg, LUA_TTABLE);
     dg_buf *body = dg_client_json_arg(L, arg);

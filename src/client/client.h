@@ -12,6 +12,7 @@
 #include <lua.h>
 #include <lauxlib.h>
 #include "buf.h"
+#include "http.h"
 
 /*
 ** Pushes a "datagrok.Buffer" holding the JSON text of the value at arg (nil
@@ -50,6 +51,8 @@ typedef struct dg_op {
   int text_ok;              /* an answer that is not JSON is returned as a string */
   int secret_body;          /* the string values of every "parameters" table in the body
                                are secrets (http.h: dg_request.secrets) */
+  int expect;               /* the JSON answer's shape (http.h: DG_EXPECT_*); another
+                               shape raises PROTOCOL naming what came */
 } dg_op;
 
 /*

@@ -30,13 +30,15 @@ const luaL_Reg dg_function_methods[] = {
 /* The resource-style client's function operations (P4+), as dg_op rows (client.h). */
 const dg_op dg_function_ops[] = {
   /* session:get_function(id_or_grok_name) -> Func JSON (GET /public/v1/functions/{id}) */
-  {.name = "get_function", .method = "GET", .path = "/public/v1/functions/%", .retry = 1},
+  {.name = "get_function", .method = "GET", .path = "/public/v1/functions/%", .retry = 1,
+   .expect = DG_EXPECT_OBJECT},
   /* session:list_functions([text]) -> array of Func JSON (GET /public/v1/functions?text=) */
   {.name = "list_functions", .method = "GET", .path = "/public/v1/functions",
-   .query = (const char *const[]){"text", NULL}, .retry = 1},
+   .query = (const char *const[]){"text", NULL}, .retry = 1, .expect = DG_EXPECT_OBJECTS},
   /* session:save_function(func_dict) -> the saved Func JSON (POST /public/v1/functions,
      a Script or a DataQuery). Not retried. */
-  {.name = "save_function", .method = "POST", .path = "/public/v1/functions", .body = 1},
+  {.name = "save_function", .method = "POST", .path = "/public/v1/functions", .body = 1,
+   .expect = DG_EXPECT_OBJECT},
   /* session:call_func(grok_name, params) -> the decoded result; the P4 route
      POST /public/v1/functions/{name}/call. Never retried. */
   {.name = "call_func", .method = "POST", .path = "/public/v1/functions/%/call", .body = 1},

@@ -180,7 +180,8 @@ const luaL_Reg dg_group_methods[] = {
 /* The P4+ group operations with no P2/P3 twin, as dg_op rows (client.h). */
 const dg_op dg_group_ops[] = {
   /* session:current_group() -> the caller's personal group JSON (GET /public/v1/groups/current) */
-  {.name = "current_group", .method = "GET", .path = "/public/v1/groups/current", .retry = 1},
+  {.name = "current_group", .method = "GET", .path = "/public/v1/groups/current", .retry = 1,
+   .expect = DG_EXPECT_OBJECT},
   /* session:delete_group(id_or_name) -> true (DELETE /public/v1/groups/{id}; retried) */
   {.name = "delete_group", .method = "DELETE", .path = "/public/v1/groups/%", .retry = 1,
    .ignore_result = 1},

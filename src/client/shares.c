@@ -11,5 +11,5 @@ const dg_op dg_share_ops[] = {
      POST /public/v1/entities/{id}/shares?groups=a,b&access=View|Edit, no body.
      groups: a comma-separated string or an array of names. Not retried. */
   {.name = "share_entity", .method = "POST", .path = "/public/v1/entities/%/shares",
-   .query = (const char *const[]){"groups", "access", NULL}},
+   .query = (const char *const[]){"groups", "access", NULL}, .expect = DG_EXPECT_OBJECT},
   {.name = NULL}};

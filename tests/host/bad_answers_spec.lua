@@ -112,6 +112,37 @@ describe("JSON of the wrong shape", function()
       assert.matches("an array holding a number (item 1) where a JSON array of objects", err.message, 1, true)
     end
   end)
+
+  it("from the resource operations raises PROTOCOL too, never a raw Lua error", function()
+    local objects = {
+      { "/public/v1/users/", function() return dg.users:get("alice") end },
+      { "/public/v1/users/current", function() return dg.users:current() end },
+      { "/public/v1/connections/", function() return dg.connections:get("Demo:DemoDB") end },
+      { "/public/v1/functions/", function() return dg.functions:get("Abs") end },
+      { "/public/v1/packages/", function() return dg.packages:get("Demo") end },
+      { "/public/v1/groups/current", function() return dg.groups:current() end },
+    }
+    for _, c in ipairs(objects) do
+      for _, body in ipairs { "[1,2,3]", "42", "null", "" } do
+        answer(c[1], body, "application/json")
+        local err = fails("PROTOCOL", c[2])
+        assert.matches("where a JSON object was expected", err.message, 1, true)
+      end
+    end
+    local lists = {
+      { "/public/v1/users", function() return dg.users:list() end },
+      { "/public/v1/connections", function() return dg.connections:list() end },
+      { "/public/v1/functions", function() return dg.functions:list() end },
+      { "/public/v1/packages", function() return dg.packages:list() end },
+    }
+    for _, c in ipairs(lists) do
+      for _, body in ipairs { "{}", "[1,2,3]", '"x"' } do
+        answer(c[1], body, "application/json")
+        local err = fails("PROTOCOL", c[2])
+        assert.matches("where a JSON array of objects was expected", err.message, 1, true)
+      end
+    end
+  end)
 end)
 
 describe("transport oddities", function()
