@@ -12,9 +12,11 @@ if(NOT DEFINED DATAGROK_COMMIT)
                     RESULT_VARIABLE _dg_rc ERROR_QUIET)
     if(_dg_rc EQUAL 0 AND _dg_head MATCHES "^[0-9a-f]+$")
       set(DATAGROK_COMMIT ${_dg_head})
-      # HEAD, the branch it names and packed-refs: any of them moving changes the id
+      # HEAD, its reflog (written on every commit, even when the branch's ref is only in
+      # packed-refs at configure time), the branch it names and packed-refs: any of them
+      # moving changes the id
       execute_process(COMMAND ${GIT_EXECUTABLE} rev-parse --path-format=absolute
-                              --git-path HEAD --git-path packed-refs
+                              --git-path HEAD --git-path logs/HEAD --git-path packed-refs
                       WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}
                       OUTPUT_VARIABLE _dg_paths OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET)
       execute_process(COMMAND ${GIT_EXECUTABLE} symbolic-ref -q HEAD
