@@ -5,15 +5,9 @@ local emulator = require "emulator"
 local tree = require "synctree"
 local wf = require "workflow"
 
-local e, home, n = nil, nil, 0
+local e, home
 
-local function fresh(files)
-  n = n + 1
-  local name = "ns" .. n
-  local share = tree.share(e, name)
-  for rel, data in pairs(files or {}) do tree.write(share .. "/" .. rel, data) end
-  return "/" .. name, share, tree.tmpdir() .. "/local"
-end
+local function fresh(files) return tree.fresh(e, "ns", files) end
 
 local function sync(args) return wf.cron(home, "nightly-sync.lua", args) end
 

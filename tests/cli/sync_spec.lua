@@ -20,7 +20,7 @@ print(json.encode(rep))
 ]]
 
 describe("sync_dir processes", function()
-  local e, script, n = nil, nil, 0
+  local e, script
 
   local function env()
     return { DATAGROK_URL = e.url, DATAGROK_API_KEY = e.key }
@@ -39,13 +39,7 @@ describe("sync_dir processes", function()
     return pid, err
   end
 
-  local function fresh(files)
-    n = n + 1
-    local name = "p" .. n
-    local share = tree.share(e, name)
-    for rel, data in pairs(files or {}) do tree.write(share .. "/" .. rel, data) end
-    return "/" .. name, share, tree.tmpdir() .. "/local"
-  end
+  local function fresh(files) return tree.fresh(e, "p", files) end
 
   local function wait_for(pred, seconds)
     local deadline = os.time() + seconds

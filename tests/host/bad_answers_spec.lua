@@ -6,6 +6,7 @@
 local datagrok = require "datagrok"
 local emulator = require "emulator"
 local rawhttp = require "rawhttp"
+local raises = require "raises"
 
 local e, dg
 
@@ -18,14 +19,6 @@ teardown(function()
 end)
 before_each(function() e:clear_faults() end)
 
-local function fails(code, fn, ...)
-  local ok, err = pcall(fn, ...)
-  assert.is_false(ok, "expected an error")
-  assert.is_true(datagrok.Error.is(err), tostring(err))
-  assert.are.equal(code, err.code, tostring(err))
-  return err
-end
-
 -- the next request under prefix answers 200 with this body and Content-Type
 local function answer(prefix, body, content_type)
   e:fault { prefix = prefix, action = "status", status = 200, body = body, content_type = content_type }
@@ -36,7 +29,7 @@ describe("a 200 that is not a table", function()
 
   it("raises PROTOCOL naming the Content-Type and the start of the body, for tables and .csv files", function()
     answer("/public/v1/tables/", LOGIN, "text/html; charset=utf-8")
-    local err = fails("PROTOCOL", dg.download_table, dg, "demog")
+    local err = raises("PROTOCOL", dg.download_table, dg, "demog")
     assert.matches("not a CSV table", err.message)
     assert.matches("text/html", err.message, 1, true)
     assert.matches("<!DOCTYPE html>", err.message, 1, true)
@@ -44,23 +37,23 @@ describe("a 200 that is not a table", function()
     assert.are.equal("GET", err.method)
 
     answer("/public/v1/files/", LOGIN, "text/html")
-    err = fails("PROTOCOL", dg.download_file, dg, "System:DemoFiles", "demog.csv")
+    err = raises("PROTOCOL", dg.download_file, dg, "System:DemoFiles", "demog.csv")
     assert.matches("not a CSV table", err.message)
 
     -- the shape alone gives markup away, whatever the type says
     answer("/public/v1/tables/", "  <html><body>login</body></html>", "application/octet-stream")
-    err = fails("PROTOCOL", dg.download_table, dg, "demog")
+    err = raises("PROTOCOL", dg.download_table, dg, "demog")
     assert.matches("starting '<html>", err.message, 1, true)
   end)
 
   it("refuses a JSON array or object, by type or by shape", function()
     answer("/public/v1/tables/", "[1,2,3]", "application/json")
-    local err = fails("PROTOCOL", dg.download_table, dg, "demog")
+    local err = raises("PROTOCOL", dg.download_table, dg, "demog")
     assert.matches("application/json", err.message, 1, true)
     answer("/public/v1/tables/", '[{"a": 1}]', "text/plain")
-    fails("PROTOCOL", dg.download_table, dg, "demog")
+    raises("PROTOCOL", dg.download_table, dg, "demog")
     answer("/public/v1/tables/", '{"rows": []}', "application/vnd.api+json")
-    fails("PROTOCOL", dg.download_table, dg, "demog")
+    raises("PROTOCOL", dg.download_table, dg, "demog")
     -- a real CSV still reads, whatever its type
     answer("/public/v1/tables/", "a,b\n1,2\n", "text/plain")
     assert.are.equal(1, #dg:download_table("demog"))
@@ -78,17 +71,17 @@ describe("JSON of the wrong shape", function()
   it("where an object is expected raises PROTOCOL naming what came", function()
     for _, c in ipairs(cases) do
       answer("/public/v1/groups/", c[1], "application/json")
-      local err = fails("PROTOCOL", dg.get_group, dg, "some-id")
+      local err = raises("PROTOCOL", dg.get_group, dg, "some-id")
       assert.matches("is " .. c[2] .. " where a JSON object was expected", err.message, 1, true)
       answer("/public/v1/user/group", c[1], "application/json")
-      fails("PROTOCOL", dg.get_current_user_group, dg)
+      raises("PROTOCOL", dg.get_current_user_group, dg)
     end
   end)
 
   it("a group without an id is no group: PROTOCOL, not Group<nil>", function()
     for _, body in ipairs { "{}", '{"name": "x"}', '{"id": 42}' } do
       answer("/public/v1/groups/", body, "application/json")
-      local err = fails("PROTOCOL", dg.get_group, dg, "some-id")
+      local err = raises("PROTOCOL", dg.get_group, dg, "some-id")
       assert.matches("get_group is not a group: it has no id", err.message, 1, true)
     end
   end)
@@ -96,11 +89,11 @@ describe("JSON of the wrong shape", function()
   it("where an array is expected raises PROTOCOL naming what came", function()
     for _, c in ipairs { { "{}", "an object" }, { "42", "a number" }, { "null", "null" }, { "", "an empty body" } } do
       answer("/public/v1/groups/lookup", c[1], "application/json")
-      local err = fails("PROTOCOL", dg.lookup_groups, dg, "Chem")
+      local err = raises("PROTOCOL", dg.lookup_groups, dg, "Chem")
       assert.matches("is " .. c[2] .. " where a JSON array of objects was expected", err.message, 1, true)
     end
     answer("/public/v1/files/", "42", "application/json")
-    fails("PROTOCOL", dg.files.list, dg.files, "System:DemoFiles")
+    raises("PROTOCOL", dg.files.list, dg.files, "System:DemoFiles")
     -- a list of groups must hold groups: [1,2,3] would make a raw Lua error in the facade
     for _, call in ipairs {
       function() return dg:lookup_groups("Chem") end,
@@ -108,7 +101,7 @@ describe("JSON of the wrong shape", function()
       function() return dg:get_group_members("some-id") end,
     } do
       answer("/public/v1/groups", "[1,2,3]", "application/json")
-      local err = fails("PROTOCOL", call)
+      local err = raises("PROTOCOL", call)
       assert.matches("an array holding a number (item 1) where a JSON array of objects", err.message, 1, true)
     end
   end)
@@ -125,7 +118,7 @@ describe("JSON of the wrong shape", function()
     for _, c in ipairs(objects) do
       for _, body in ipairs { "[1,2,3]", "42", "null", "" } do
         answer(c[1], body, "application/json")
-        local err = fails("PROTOCOL", c[2])
+        local err = raises("PROTOCOL", c[2])
         assert.matches("where a JSON object was expected", err.message, 1, true)
       end
     end
@@ -138,7 +131,7 @@ describe("JSON of the wrong shape", function()
     for _, c in ipairs(lists) do
       for _, body in ipairs { "{}", "[1,2,3]", '"x"' } do
         answer(c[1], body, "application/json")
-        local err = fails("PROTOCOL", c[2])
+        local err = raises("PROTOCOL", c[2])
         assert.matches("where a JSON array of objects was expected", err.message, 1, true)
       end
     end
@@ -183,7 +176,7 @@ describe("transport oddities", function()
   it("a multi-line or escape-laden server message makes a one-line error", function()
     e:fault { prefix = "/public/v1/groups/lookup", action = "status", status = 500,
               body = "first line\nsecond line\r\n\27[31mred\27[0m", content_type = "text/plain" }
-    local err = fails("HTTP_500", dg.lookup_groups, dg, "x")
+    local err = raises("HTTP_500", dg.lookup_groups, dg, "x")
     assert.is_nil(err.message:find("[\r\n\27]"), err.message)
     assert.matches("first line\\nsecond line", err.message, 1, true)
     assert.is_nil(tostring(err):find("[\r\n\27]"))

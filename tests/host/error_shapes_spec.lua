@@ -5,6 +5,7 @@
 local datagrok = require "datagrok"
 local emulator = require "emulator"
 local leaks = require "leaks"
+local raises = require "raises"
 
 local e, dg, tmp
 
@@ -21,17 +22,10 @@ teardown(function()
 end)
 before_each(function() e:clear_faults() end)
 
-local function fails(fn, ...)
-  local ok, err = pcall(fn, ...)
-  assert.is_false(ok, "expected an error")
-  assert.is_true(datagrok.Error.is(err), tostring(err))
-  return err
-end
-
 describe("server errors", function()
   it("a 4xx status raises HTTP_<status> with the server's message", function()
     e:fault{prefix = LOOKUP, action = "status", status = 409, message = "conflict from the server"}
-    local err = fails(dg.lookup_groups, dg, "Chemists")
+    local err = raises(nil, dg.lookup_groups, dg, "Chemists")
     assert.are.equal("HTTP_409", err.code)
     assert.are.equal(409, err.status)
     assert.are.equal("conflict from the server", err.message)
@@ -39,7 +33,7 @@ describe("server errors", function()
 
   it("a 200 with the api-error header raises API_ERROR with the server's message", function()
     e:fault{prefix = LOOKUP, action = "status", status = 200, message = "flagged by the header"}
-    local err = fails(dg.lookup_groups, dg, "Chemists")
+    local err = raises(nil, dg.lookup_groups, dg, "Chemists")
     assert.are.equal("API_ERROR", err.code)
     assert.are.equal("flagged by the header", err.message)
   end)
@@ -52,7 +46,7 @@ describe("server errors", function()
     assert.is_nil(res.headers["api-error"])
     e:fault{prefix = LOOKUP, action = "status", status = 200, api_error_header = false,
             message = "only the body says so"}
-    local err = fails(dg.lookup_groups, dg, "Chemists")
+    local err = raises(nil, dg.lookup_groups, dg, "Chemists")
     assert.are.equal("API_ERROR", err.code)
     assert.are.equal("only the body says so", err.message)
     assert.are.equal(200, err.status)
@@ -62,7 +56,7 @@ describe("server errors", function()
   it("the same for a table download, which streams: no DataFrame", function()
     e:fault{prefix = "/public/v1/tables/demog", action = "status", status = 200,
             api_error_header = false, message = "table is locked"}
-    local err = fails(dg.download_table, dg, "demog")
+    local err = raises(nil, dg.download_table, dg, "demog")
     assert.are.equal("API_ERROR", err.code)
     assert.are.equal("table is locked", err.message)
     assert.are.equal(300, #dg:download_table("demog")) -- the next one is fine
@@ -72,7 +66,7 @@ describe("server errors", function()
     local dest = tmp .. "/out.csv"
     e:fault{prefix = "/public/v1/files/System.DemoFiles/demog.csv", action = "status", status = 200,
             api_error_header = false, message = "share is offline"}
-    local err = fails(dg.download_file, dg, "System:DemoFiles", "demog.csv", {to = dest})
+    local err = raises(nil, dg.download_file, dg, "System:DemoFiles", "demog.csv", {to = dest})
     assert.are.equal("API_ERROR", err.code)
     assert.are.equal("share is offline", err.message)
     assert.is_nil(io.open(dest, "rb"))
@@ -88,7 +82,7 @@ describe("a server message that echoes the key", function()
     for _, header in ipairs({true, false}) do
       e:fault{prefix = LOOKUP, action = "status", status = 200, api_error_header = header,
               message = "bad token Bearer " .. e.key .. " for this route"}
-      local err = fails(dg.lookup_groups, dg, "Chemists")
+      local err = raises(nil, dg.lookup_groups, dg, "Chemists")
       assert.are.equal("API_ERROR", err.code)
       assert.are.equal("bad token Bearer *** for this route", err.message)
       assert.is_nil(err.body:find(e.key, 1, true))
@@ -96,7 +90,7 @@ describe("a server message that echoes the key", function()
       assert.is_nil(leaks.find(err, e.key))
     end
     e:fault{prefix = LOOKUP, action = "status", status = 403, message = "key " .. e.key .. " revoked"}
-    local err = fails(dg.lookup_groups, dg, "Chemists")
+    local err = raises(nil, dg.lookup_groups, dg, "Chemists")
     assert.are.equal("HTTP_403", err.code)
     assert.are.equal("key *** revoked", err.message)
     assert.is_nil(err.body:find(e.key, 1, true))
@@ -107,7 +101,7 @@ describe("an answer that is not JSON", function()
   it("is a PROTOCOL error whose body excerpt is scrubbed of the key and cut at a character boundary", function()
     local page = "<html><body>Sign in. Your token: " .. e.key .. " " .. ("é"):rep(400) .. "</body></html>"
     e:fault{prefix = LOOKUP, action = "status", status = 200, body = page}
-    local err = fails(dg.lookup_groups, dg, "Chemists")
+    local err = raises(nil, dg.lookup_groups, dg, "Chemists")
     assert.are.equal("PROTOCOL", err.code)
     assert.is_nil(err.body:find(e.key, 1, true))
     assert.matches("Your token: ***", err.body, 1, true)

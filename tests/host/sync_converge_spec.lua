@@ -8,29 +8,15 @@ local json = require "datagrok.json"
 local log = require "datagrok.log"
 local emulator = require "emulator"
 local tree = require "synctree"
+local raises = require "raises"
 
 local CONN = "System:DemoFiles"
 
 describe("sync_dir", function()
-  local e, dg, n = nil, nil, 0
+  local e, dg
 
   -- a fresh server folder and local dir per test
-  local function fresh(files)
-    n = n + 1
-    local name = "c" .. n
-    local share = tree.share(e, name)
-    for rel, data in pairs(files or {}) do tree.write(share .. "/" .. rel, data) end
-    local dir = tree.tmpdir() .. "/local"
-    return "/" .. name, share, dir
-  end
-
-  local function fails(code, fn)
-    local ok, err = pcall(fn)
-    assert.is_false(ok, "expected a " .. code .. " error")
-    assert.is_true(Error.is(err), tostring(err))
-    assert.equal(code, err.code, tostring(err))
-    return err
-  end
+  local function fresh(files) return tree.fresh(e, "c", files) end
 
   local function arm(parts)
     local res = e:http("POST", "/_emulator/sync_parts", { body = json.encode(parts) })
@@ -66,7 +52,7 @@ describe("sync_dir", function()
       tree.write(dir .. "/caf\xef\xbf\xbd.txt", "mine too")   -- what "caf\xe9.txt" would be recorded as
       arm { { name = "a\xc0\xafb", body = "X", etag = "e1" }, { name = "caf\xe9.txt", body = "Y", etag = "e2" },
             { name = "s\xed\xa0\x80.txt", body = "Z", etag = "e3" } }
-      local err = fails("PARTIAL", function() dg:sync_dir(CONN, remote, dir) end)
+      local err = raises("PARTIAL", function() dg:sync_dir(CONN, remote, dir) end)
       assert.equal(6, Error.exit_code(err))
       assert.same({ "a\xc0\xafb", "caf\xe9.txt", "s\xed\xa0\x80.txt" }, err.report.failed)
       for _, name in ipairs(err.report.failed) do assert.matches("UTF%-8", err.report.reasons[name]) end
@@ -125,7 +111,7 @@ describe("sync_dir", function()
       tree.rm(share .. "/old")
       tree.write(share .. "/old", "a file now")
       local before = tree.snapshot(dir, true)
-      local err = fails("UNSAFE_SYNC", function() dg:sync_dir(CONN, remote, dir, { max_delete = 2 }) end)
+      local err = raises("UNSAFE_SYNC", function() dg:sync_dir(CONN, remote, dir, { max_delete = 2 }) end)
       assert.matches("max_delete", err.message)
       assert.same(before, tree.snapshot(dir, true))
       assert.same({ "old/a", "old/b", "old/c/d" }, dg:sync_dir(CONN, remote, dir, { max_delete = 3 }).deleted)
@@ -139,7 +125,7 @@ describe("sync_dir", function()
       tree.rm(share .. "/u")
       tree.write(share .. "/u", "u is a file now")
       local dry = dg:sync_dir(CONN, remote, dir, { dry_run = true }) -- predicts the failure
-      local err = fails("PARTIAL", function() dg:sync_dir(CONN, remote, dir) end)
+      local err = raises("PARTIAL", function() dg:sync_dir(CONN, remote, dir) end)
       assert.same({ "u" }, err.report.failed)
       assert.matches("did not write", err.report.reasons.u)
       assert.same(err.report.failed, dry.failed)
@@ -156,7 +142,7 @@ describe("sync_dir", function()
       tree.write(dir2 .. "/y", "user's file")
       tree.write(share2 .. "/y/z.txt", "z")
       dry = dg:sync_dir(CONN, remote2, dir2, { dry_run = true })
-      err = fails("PARTIAL", function() dg:sync_dir(CONN, remote2, dir2) end)
+      err = raises("PARTIAL", function() dg:sync_dir(CONN, remote2, dir2) end)
       assert.same({ "y/z.txt" }, err.report.failed)
       assert.same(err.report.reasons, dry.reasons)
       assert.same({}, dry.written)
@@ -173,7 +159,7 @@ describe("sync_dir", function()
       local dry = dg:sync_dir(CONN, remote, dir, { dry_run = true })
       assert.same({ "../evil" }, dry.failed)
       arm { { name = "../evil", body = "x", etag = "x" } }
-      local err = fails("PARTIAL", function() dg:sync_dir(CONN, remote, dir) end)
+      local err = raises("PARTIAL", function() dg:sync_dir(CONN, remote, dir) end)
       assert.same(err.report.deleted, dry.deleted)
       assert.same({}, dry.deleted)
       assert.equal("b", tree.read(dir .. "/b.txt"))

@@ -6,30 +6,16 @@ local Error = require "datagrok.error"
 local json = require "datagrok.json"
 local emulator = require "emulator"
 local tree = require "synctree"
+local raises = require "raises"
 local retrylog = require "retrylog"
 
 local CONN = "System:DemoFiles"
 
 describe("sync_dir", function()
-  local e, dg, n = nil, nil, 0
+  local e, dg
 
   -- a fresh server folder and local dir per test
-  local function fresh(files)
-    n = n + 1
-    local name = "t" .. n
-    local share = tree.share(e, name)
-    for rel, data in pairs(files or {}) do tree.write(share .. "/" .. rel, data) end
-    local dir = tree.tmpdir() .. "/local"
-    return "/" .. name, share, dir
-  end
-
-  local function fails(code, fn)
-    local ok, err = pcall(fn)
-    assert.is_false(ok, "expected a " .. code .. " error")
-    assert.is_true(Error.is(err), tostring(err))
-    assert.equal(code, err.code, tostring(err))
-    return err
-  end
+  local function fresh(files) return tree.fresh(e, "t", files) end
 
   setup(function()
     e = emulator.start { demo = true }
@@ -158,7 +144,7 @@ describe("sync_dir", function()
       tree.write(dir .. "/notes.txt", "untracked")
       local before = tree.snapshot(dir, true)
       tree.rm(share .. "/a"); tree.rm(share .. "/b"); tree.rm(share .. "/c")
-      local err = fails("UNSAFE_SYNC", function() dg:sync_dir(CONN, remote, dir) end)
+      local err = raises("UNSAFE_SYNC", function() dg:sync_dir(CONN, remote, dir) end)
       assert.matches("empty remote", err.message)
       assert.matches("204", err.message)
       assert.equal(5, Error.exit_code(err))
@@ -167,7 +153,7 @@ describe("sync_dir", function()
       -- a multipart answer with zero parts is the same stop
       local res = e:http("POST", "/_emulator/sync_parts", { body = "[]" })
       assert.equal(200, res.status)
-      err = fails("UNSAFE_SYNC", function() dg:sync_dir(CONN, remote, dir) end)
+      err = raises("UNSAFE_SYNC", function() dg:sync_dir(CONN, remote, dir) end)
       assert.matches("no files", err.message)
       assert.same(before, tree.snapshot(dir, true))
 
@@ -197,13 +183,13 @@ describe("sync_dir", function()
       end
       tree.write(share .. "/f100.txt", "changed") -- a write in the same answer is not applied either
       local before = tree.snapshot(dir, true)
-      local err = fails("UNSAFE_SYNC", function() dg:sync_dir(CONN, remote, dir, { max_delete = "50%" }) end)
+      local err = raises("UNSAFE_SYNC", function() dg:sync_dir(CONN, remote, dir, { max_delete = "50%" }) end)
       assert.matches("max_delete", err.message)
       assert.matches("60 of 100", err.message)
       assert.equal(5, Error.exit_code(err))
       assert.same(before, tree.snapshot(dir, true))
       assert.same({}, tree.temps(dir))
-      fails("UNSAFE_SYNC", function() dg:sync_dir(CONN, remote, dir, { max_delete = 59 }) end)
+      raises("UNSAFE_SYNC", function() dg:sync_dir(CONN, remote, dir, { max_delete = 59 }) end)
       assert.same(before, tree.snapshot(dir, true))
 
       local rep = dg:sync_dir(CONN, remote, dir, { dry_run = true, max_delete = "50%" })
@@ -233,7 +219,7 @@ describe("sync_dir", function()
       parts[#parts + 1] = { name = "fine/also.txt", body = "also", etag = "x" }
       local res = e:http("POST", "/_emulator/sync_parts", { body = json.encode(parts) })
       assert.equal(200, res.status)
-      local err = fails("PARTIAL", function() dg:sync_dir(CONN, remote, dir) end)
+      local err = raises("PARTIAL", function() dg:sync_dir(CONN, remote, dir) end)
       assert.equal(6, Error.exit_code(err))
       local rep = err.report
       local want = {}
@@ -261,7 +247,7 @@ describe("sync_dir", function()
       tree.write(outside .. "/x", "outside x")
       os.execute("mkdir -p " .. tree.quote(dir) .. " && ln -s " .. tree.quote(outside) .. " " .. tree.quote(dir .. "/sub"))
       tree.write(dir .. "/.sync_meta.json", '{"sub/x": "old-etag"}')
-      local err = fails("PARTIAL", function() dg:sync_dir(CONN, remote, dir) end)
+      local err = raises("PARTIAL", function() dg:sync_dir(CONN, remote, dir) end)
       assert.same({ "sub/file.csv" }, err.report.failed)
       assert.matches("symlink", err.report.reasons["sub/file.csv"])
       assert.same({ "top.txt" }, err.report.written)
@@ -269,7 +255,7 @@ describe("sync_dir", function()
       assert.same({ x = "outside x" }, tree.snapshot(outside))
       -- even when the transfers succeed, a delete through the link is refused
       os.remove(share .. "/sub/file.csv")
-      err = fails("PARTIAL", function() dg:sync_dir(CONN, remote, dir) end)
+      err = raises("PARTIAL", function() dg:sync_dir(CONN, remote, dir) end)
       assert.same({ "sub/x" }, err.report.failed)
       assert.same({ x = "outside x" }, tree.snapshot(outside))
     end)
@@ -302,7 +288,7 @@ describe("sync_dir", function()
       local remote, share, dir, old, new = setup_big()
       local strict = datagrok.new("Bearer " .. e.key, e.url, { retries = 0, low_speed_time = 1 })
       e:fault { prefix = "/public/v1/files/sync", action = "truncate", after_bytes = 200000 }
-      local err = fails("CONNECT", function() strict:sync_dir(CONN, remote, dir) end)
+      local err = raises("CONNECT", function() strict:sync_dir(CONN, remote, dir) end)
       assert.is_table(err.report)
       local landed = old_or_new(dir, old, new)
       assert.equal(3, landed) -- 3 parts of 60,000 bytes were complete before the cut
@@ -319,7 +305,7 @@ describe("sync_dir", function()
       local strict = datagrok.new("Bearer " .. e.key, e.url, { retries = 0, low_speed_time = 1 })
       e:fault { prefix = "/public/v1/files/sync", action = "stall", after_bytes = 90000, stall_seconds = 20 }
       local t0 = os.time()
-      local err = fails("TIMEOUT", function() strict:sync_dir(CONN, remote, dir) end)
+      local err = raises("TIMEOUT", function() strict:sync_dir(CONN, remote, dir) end)
       assert.is_true(os.time() - t0 < 10)
       assert.equal(1, old_or_new(dir, old, new))
       assert.same({}, tree.temps(dir))
@@ -342,7 +328,7 @@ describe("sync_dir", function()
       local remote, share, dir, old = setup_big()
       local strict = datagrok.new("Bearer " .. e.key, e.url, { retries = 0, low_speed_time = 1 })
       e:fault { prefix = "/public/v1/files/sync", action = "reset" }
-      fails("CONNECT", function() strict:sync_dir(CONN, remote, dir) end)
+      raises("CONNECT", function() strict:sync_dir(CONN, remote, dir) end)
       assert.same(old, tree.snapshot(dir))
       e:fault { prefix = "/public/v1/files/sync", action = "reset" }
       assert.equal(6, #dg:sync_dir(CONN, remote, dir).written)
@@ -353,7 +339,7 @@ describe("sync_dir", function()
       local remote, _, dir = fresh { ["a.txt"] = "a" }
       dg:sync_dir(CONN, remote, dir)
       e:fault { prefix = "/public/v1/files/sync", action = "status", status = 200 }
-      local err = fails("API_ERROR", function() dg:sync_dir(CONN, remote, dir) end)
+      local err = raises("API_ERROR", function() dg:sync_dir(CONN, remote, dir) end)
       _ = err
       assert.same({ ["a.txt"] = "a" }, tree.snapshot(dir))
     end)
@@ -382,7 +368,7 @@ describe("sync_dir", function()
       local remote, _, dir = fresh { ["a.txt"] = "a" }
       e:fault { prefix = "/public/v1/files/sync", action = "status", status = 429, retry_after = 3600, count = 5 }
       e:clear_requests()
-      local err = fails("HTTP_429", function() dg:sync_dir(CONN, remote, dir) end)
+      local err = raises("HTTP_429", function() dg:sync_dir(CONN, remote, dir) end)
       assert.equal(4, Error.exit_code(err))
       assert.equal(1, err.attempts)
       assert.equal(1, #e:requests())
@@ -393,7 +379,7 @@ describe("sync_dir", function()
       local remote, _, dir = fresh { ["a.txt"] = "a" }
       e:fault { prefix = "/public/v1/files/sync", action = "status", status = 400, count = 5 }
       e:clear_requests()
-      fails("HTTP_400", function() dg:sync_dir(CONN, remote, dir) end)
+      raises("HTTP_400", function() dg:sync_dir(CONN, remote, dir) end)
       assert.equal(1, #e:requests())
     end)
   end)

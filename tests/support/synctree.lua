@@ -89,4 +89,16 @@ function M.bytes(seed, n)
   return table.concat(t)
 end
 
+--- A fresh server folder (a new share of emulator e named prefix..N, holding files
+-- {relative path = bytes}) and a local dir that does not exist yet.
+-- Returns the remote path ("/<name>"), the share's directory and the local dir.
+local fresh_count = 0
+function M.fresh(e, prefix, files)
+  fresh_count = fresh_count + 1
+  local name = prefix .. fresh_count
+  local share = M.share(e, name)
+  for rel, data in pairs(files or {}) do M.write(share .. "/" .. rel, data) end
+  return "/" .. name, share, M.tmpdir() .. "/local"
+end
+
 return M
