@@ -35,23 +35,7 @@ Group.__name = "datagrok.Group"
 GroupRelation.__name = "datagrok.GroupRelation"
 GroupMembershipRequest.__name = "datagrok.GroupMembershipRequest"
 
---- Sets mt.__index (methods, then computed fields) and mt.__complete (their
--- names, for the REPL's completion).
-local function set_index(mt, methods, computed)
-  computed = computed or {}
-  mt.__index = function(obj, k)
-    local m = methods[k]
-    if m ~= nil then return m end
-    local c = computed[k]
-    if c then return c(obj) end
-  end
-  mt.__complete = function()
-    local names = {}
-    for k in pairs(methods) do names[#names + 1] = k end
-    for k in pairs(computed) do names[#names + 1] = k end
-    return names
-  end
-end
+local set_index = wire.set_index
 set_index(Group, group_methods, group_computed)
 set_index(GroupRelation, relation_methods)
 set_index(GroupMembershipRequest, request_methods, request_computed)

@@ -80,18 +80,7 @@ local types = {}
 local function define(spec)
   local mt = {__name = "datagrok." .. spec.name}
   local methods, computed = spec.methods or {}, spec.computed or {}
-  mt.__index = function(obj, k)
-    local m = methods[k]
-    if m ~= nil then return m end
-    local c = computed[k]
-    if c then return c(obj) end
-  end
-  mt.__complete = function()
-    local names = {}
-    for k in pairs(methods) do names[#names + 1] = k end
-    for k in pairs(computed) do names[#names + 1] = k end
-    return names
-  end
+  wire.set_index(mt, methods, computed)
   mt.__tostring = function(obj) return spec.name .. "<" .. spec.label(obj) .. ">" end
   --- obj:to_dict() -> the camelCase wire form.
   function methods.to_dict(obj)

@@ -23,4 +23,22 @@ function M.or_null(v)
   return v
 end
 
+--- Sets mt.__index (methods, then computed fields: functions of the object) and
+-- mt.__complete (their names, for the REPL's completion).
+function M.set_index(mt, methods, computed)
+  computed = computed or {}
+  mt.__index = function(obj, k)
+    local m = methods[k]
+    if m ~= nil then return m end
+    local c = computed[k]
+    if c then return c(obj) end
+  end
+  mt.__complete = function()
+    local names = {}
+    for k in pairs(methods) do names[#names + 1] = k end
+    for k in pairs(computed) do names[#names + 1] = k end
+    return names
+  end
+end
+
 return M
