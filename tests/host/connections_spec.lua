@@ -12,10 +12,7 @@ local e, dg
 
 local DEMO_PASSWORD = "demo-db-password-1234"
 
-setup(function()
-  e = emulator.start{demo = true, faults = true}
-  dg = datagrok.new("Bearer " .. e.key, e.url, {retries = 2, max_backoff = 0.1})
-end)
+setup(function() e, dg = emulator.start_with_client() end)
 teardown(function() if e then e:stop() end end)
 before_each(function() e:clear_faults(); e:clear_requests() end)
 

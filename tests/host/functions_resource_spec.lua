@@ -1,16 +1,12 @@
 -- dg.functions against the emulator: get, list with a smart filter, list_scripts and
 -- list_queries, call on the P4 route, create_script and create_query, the Func /
 -- Script / DataQuery / FuncParam objects and their wire form, and the retry policy.
-local datagrok = require "datagrok"
 local emulator = require "emulator"
 local policy = require "retry_policy"
 
 local e, dg
 
-setup(function()
-  e = emulator.start{demo = true, faults = true}
-  dg = datagrok.new("Bearer " .. e.key, e.url, {retries = 2, max_backoff = 0.1})
-end)
+setup(function() e, dg = emulator.start_with_client() end)
 teardown(function() if e then e:stop() end end)
 before_each(function() e:clear_faults(); e:clear_requests() end)
 

@@ -1,7 +1,6 @@
 -- dg.groups, the resource facade over the seed's group bindings: the P4 names, delete
 -- and current, name resolution as `grok s groups` does it, and add_member/remove_member
 -- fetching the parent before editing its members (so no member is ever dropped).
-local datagrok = require "datagrok"
 local emulator = require "emulator"
 local policy = require "retry_policy"
 
@@ -24,10 +23,7 @@ local function member_names(g)
   return names
 end
 
-setup(function()
-  e = emulator.start{demo = true, faults = true}
-  dg = datagrok.new("Bearer " .. e.key, e.url, {retries = 2, max_backoff = 0.1})
-end)
+setup(function() e, dg = emulator.start_with_client() end)
 teardown(function() if e then e:stop() end end)
 before_each(function() e:clear_faults(); e:clear_requests() end)
 

@@ -10,10 +10,7 @@ local e, dg
 
 local DEMO_PACKAGE = "9ac00000-9a50-11e6-9cc9-000000009ac0"
 
-setup(function()
-  e = emulator.start{demo = true, faults = true}
-  dg = datagrok.new("Bearer " .. e.key, e.url, {retries = 2, max_backoff = 0.1})
-end)
+setup(function() e, dg = emulator.start_with_client() end)
 teardown(function() if e then e:stop() end end)
 before_each(function() e:clear_faults(); e:clear_requests() end)
 

@@ -1,15 +1,11 @@
 -- dg.tables and dg.files, the resource-style names of the seed's table and file calls:
 -- the same requests, the same results, the same retry policy.
-local datagrok = require "datagrok"
 local emulator = require "emulator"
 local policy = require "retry_policy"
 
 local e, dg
 
-setup(function()
-  e = emulator.start{demo = true, faults = true}
-  dg = datagrok.new("Bearer " .. e.key, e.url, {retries = 2, max_backoff = 0.1})
-end)
+setup(function() e, dg = emulator.start_with_client() end)
 teardown(function() if e then e:stop() end end)
 before_each(function() e:clear_faults(); e:clear_requests() end)
 

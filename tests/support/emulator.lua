@@ -172,6 +172,14 @@ function M.start(opts)
   return spawn(self)
 end
 
+--- Starts an emulator with the demo content and fault injection, and a client of it
+-- that retries twice with short waits (the set-up most host specs share). Inside the
+-- binary only (it requires "datagrok"). Returns the emulator and the client.
+function M.start_with_client()
+  local e = M.start { demo = true, faults = true }
+  return e, require("datagrok").new("Bearer " .. e.key, e.url, { retries = 2, max_backoff = 0.1 })
+end
+
 --- One HTTP request with curl. opts: body (string), body_file (path), headers (table),
 -- key (false: no Authorization; a string: sent verbatim; default "Bearer <key>"),
 -- output (a file for the body instead of memory), max_time (seconds), query (string).
